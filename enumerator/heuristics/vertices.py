@@ -1,0 +1,71 @@
+"""Vertex signs in low dimension: fix neurons whose hyperplane misses a node's polytope.
+
+At the first neuron of a layer, the node's polytope ``P`` (domain and every row of
+the earlier layers) is fixed for the whole layer subtree.  Its vertices give the
+exact range of each of the layer's affine pre-activations over ``P``; a neuron whose
+range clears zero by ``margin`` (input units) keeps one sign on every node below, so
+it needs no row and no LP there.  The vertices come from Qhull
+(``scipy.spatial.HalfspaceIntersection``) for 2 <= n <= ``max_dim`` and in closed
+form for n = 1.  Any Qhull failure, an interior point too close to the boundary, or a
+vertex that violates a halfspace by more than ``check_tol`` returns ``None``: then the
+search simply falls back to LPs, so the heuristic can skip LPs but never regions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["polytope_vertices", "vertex_signs"]
+
+
+def polytope_vertices(G: np.ndarray, H: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                      interior: np.ndarray, min_margin: float = 1e-5,
+                      check_tol: float = 1e-7) -> np.ndarray | None:
+    """Vertices of ``{x : lower <= x <= upper, G x >= H}`` (rows of ``G`` unit norm).
+
+    Parameters
+    ----------
+    G, H : (r, n), (r,)
+    lower, upper : (n,) finite box
+    interior : (n,) a point with margin >= ``min_margin`` to every facet (else None)
+
+    Returns
+    -------
+    ndarray (v, n) or None when the vertices cannot be trusted.
+    """
+    n = G.shape[1]
+    if n == 1:
+        g = G[:, 0]
+        lo = max([lower[0]] + [h / a for a, h in zip(g, H) if a > 0])
+        hi = min([upper[0]] + [h / a for a, h in zip(g, H) if a < 0])
+        return np.array([[lo], [hi]]) if lo <= hi else None
+    from scipy.spatial import HalfspaceIntersection, QhullError
+
+    eye = np.eye(n)
+    # Qhull's form: A x + b <= 0.
+    halfspaces = np.vstack([
+        np.hstack([-G, H[:, None]]),
+        np.hstack([eye, -upper[:, None]]),
+        np.hstack([-eye, lower[:, None]]),
+    ])
+    slack = -(halfspaces[:, :n] @ interior + halfspaces[:, n])
+    if slack.min() < min_margin:
+        return None
+    try:
+        V = HalfspaceIntersection(halfspaces, interior).intersections
+    except (QhullError, ValueError):
+        return None
+    if not np.all(np.isfinite(V)) or np.max(V @ halfspaces[:, :n].T + halfspaces[:, n]) > check_tol:
+        return None
+    return V
+
+
+def vertex_signs(V: np.ndarray, Z: np.ndarray, z0: np.ndarray, norms: np.ndarray,
+                 margin: float) -> np.ndarray:
+    """int8 (w,): +1 where ``Z x + z0 > margin |Z_j|`` at every vertex, -1 where
+    ``< -margin |Z_j|`` at every vertex, else 0."""
+    dist = (V @ Z.T + z0) / norms
+    signs = np.zeros(Z.shape[0], dtype=np.int8)
+    signs[dist.min(axis=0) > margin] = 1
+    signs[dist.max(axis=0) < -margin] = -1
+    return signs

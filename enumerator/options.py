@@ -1,0 +1,76 @@
+"""Search options: one frozen object that travels with every search (no global settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
+
+__all__ = ["Heuristics", "SearchOptions"]
+
+
+@dataclass(frozen=True)
+class Heuristics:
+    """Switchable pruning heuristics.  Each only skips LPs; none may change the regions.
+
+    Attributes
+    ----------
+    witness : bool
+        The child that contains its parent's witness point (at least
+        ``tolerances.witness_inherit`` from the new hyperplane) is feasible without an LP.
+    interval_bounds : bool
+        A neuron whose pre-activation, an exact affine function of x given the earlier
+        layers' states, cannot change sign over the domain's bounding box is fixed
+        without a row or an LP (:mod:`enumerator.heuristics.bounds`).
+    vertex_bounds : bool
+        At the first neuron of each layer after the first, compute the vertices of the
+        node's polytope (dimension <= ``vertex_max_dim``, bounded domains) and fix the
+        layer's neurons whose hyperplane misses it (:mod:`enumerator.heuristics.vertices`).
+    vertex_max_dim : int
+        Largest input dimension for ``vertex_bounds`` (Qhull's cost grows fast with it).
+    mirror : bool
+        Before solving the LP of the child across the hyperplane from the witness, try
+        the witness's mirror image in that hyperplane; if it satisfies every constraint
+        of the child with margin, it is the child's witness
+        (:mod:`enumerator.heuristics.mirror`).
+    """
+
+    witness: bool = True
+    interval_bounds: bool = True
+    vertex_bounds: bool = True
+    vertex_max_dim: int = 6
+    mirror: bool = False
+
+    @classmethod
+    def none(cls) -> "Heuristics":
+        """The plain search: one LP per child, nothing skipped."""
+        return cls(witness=False, interval_bounds=False, vertex_bounds=False, mirror=False)
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Options of one enumeration.
+
+    Attributes
+    ----------
+    include_lower_dim : bool
+        Also find the realizable canonical patterns without interior (DESIGN.md section 1).
+    max_regions : int or None
+        Stop after this many full-dimensional regions; the run is marked incomplete.
+    time_limit : float or None
+        Stop after this many seconds; the run is marked incomplete.
+    heuristics : Heuristics
+    tolerances : solvers.Tolerances
+    """
+
+    include_lower_dim: bool = False
+    max_regions: int | None = None
+    time_limit: float | None = None
+    heuristics: Heuristics = field(default_factory=Heuristics)
+    tolerances: Tolerances = DEFAULT_TOLERANCES
+
+    def __post_init__(self):
+        if self.max_regions is not None and self.max_regions < 0:
+            raise ValueError(f"max_regions must be >= 0, got {self.max_regions}")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")

@@ -1,0 +1,397 @@
+"""The search tree over neuron states (DESIGN.md section 2).
+
+Depth-first over neurons in layer order.  A node fixes the states of a prefix of
+neurons; its polytope is the set of domain points with that prefix pattern.  Given
+the states of earlier layers, every neuron of the current layer has an exact affine
+pre-activation, so a node's polytope is cut out by one row per decided neuron.
+
+How a child is decided (each shortcut is switchable, see :class:`Heuristics`):
+
+* constant rows (``a = 0``) are decided by the sign of ``c``; rows whose sign is fixed
+  over the domain's box by interval bounds need no row and no LP;
+* the child that holds the parent's witness (at least ``witness_inherit`` from the new
+  hyperplane) is feasible with that witness;
+* the child across the hyperplane tries the witness's mirror image;
+* otherwise the max-slack LP decides (see :mod:`solvers.base`).
+
+What is guaranteed (tolerances in :mod:`solvers.tolerances`):
+
+* every reported full-dimensional region has a witness whose forward-pass canonical
+  pattern is the region's own and which lies at least ``slack >= slack_min`` (1e-9,
+  input units) from every cutting hyperplane: no region is invented;
+* a region is missed only if its largest slack is below ``slack_min`` (it is then
+  numerically lower-dimensional): LP optima within ``slack_refine`` of the threshold
+  are re-solved from scratch with tight tolerances before being decided;
+* lower-dimensional patterns (``include_lower_dim``) are decided by LP feasibility
+  within ``lp_feasibility``: equalities such as ``z_1 = -z_2`` cannot be certified
+  by a floating-point witness.
+
+A solver status other than optimal or infeasible raises :class:`SolverError`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from enumerator.domain import Box, Domain
+from enumerator.heuristics.bounds import interval_signs
+from enumerator.heuristics.mirror import mirror_point
+from enumerator.heuristics.vertices import polytope_vertices, vertex_signs
+from enumerator.network import ReLUNetwork
+from enumerator.options import SearchOptions
+from enumerator.region import Region, SearchStats, pack_pattern
+from solvers import LPProblem, LPStatus, SolverError, make_lp
+
+__all__ = ["EnumerationError", "RegionSearch"]
+
+
+class EnumerationError(RuntimeError):
+    """The search found an inconsistency it cannot resolve (names the pattern prefix)."""
+
+
+@dataclass
+class _Layer:
+    """Exact pre-activation rows of one block, given the states of earlier blocks."""
+
+    M: np.ndarray  # block input map (d, n)
+    v: np.ndarray
+    Z: np.ndarray  # pre-activations z = Z x + z0, (w, n)
+    z0: np.ndarray
+    G: np.ndarray  # unit normals (zero rows for constant neurons)
+    off: np.ndarray  # signed distance of x to hyperplane j: G[j] . x + off[j]
+    fixed: list  # +1 / -1 fixed state, 0 undecided
+
+
+class _Counters:
+    __slots__ = tuple(SearchStats.__dataclass_fields__)
+
+    def __init__(self):
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+
+class RegionSearch:
+    """One enumeration of the activation regions of ``network`` over ``domain``.
+
+    Iterate :meth:`run` to stream results; :attr:`stats`, :attr:`complete` and
+    :attr:`stop_reason` are live while it runs and final after.  Memory is O(N * n)
+    for the search itself (one deferred sibling per depth) plus what the caller keeps.
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+    domain : Domain or None
+        Default: the box ``[-1, 1]^n``.
+    backend : str
+        LP backend name (see :func:`solvers.make_lp`).
+    options : SearchOptions or None
+    """
+
+    def __init__(self, network: ReLUNetwork, domain: Domain | None = None, *,
+                 backend: str = "highs", options: SearchOptions | None = None):
+        self.network = network
+        self.domain = Box.cube(network.n_inputs) if domain is None else domain
+        self.domain.check_dimension(network.n_inputs)
+        self.options = SearchOptions() if options is None else options
+        self.backend = backend
+        d = self.domain
+        self._problem = LPProblem(d.lower, d.upper, d.A, d.b, d.slack_cap)
+        dom_norms = np.linalg.norm(d.A, axis=1) if len(d.b) else np.ones(0)
+        self._dom_G = -d.A / dom_norms[:, None] if len(d.b) else np.zeros((0, d.n))
+        self._dom_H = -d.b / dom_norms if len(d.b) else np.zeros(0)
+        self._center = self._init_root()
+        h = self.options.heuristics
+        self._use_vertices = (h.vertex_bounds and d.n <= h.vertex_max_dim
+                              and bool(np.all(np.isfinite(d.lower)) and np.all(np.isfinite(d.upper))))
+        make_lp(backend, self._problem, self.options.tolerances)  # validates the name now
+        self._count = _Counters()
+        self._t0 = time.perf_counter()
+        self.complete = False
+        self.stop_reason = "not started"
+
+    @property
+    def stats(self) -> SearchStats:
+        """Snapshot of the counters."""
+        c = self._count
+        values = {k: getattr(c, k) for k in c.__slots__}
+        values["seconds"] = time.perf_counter() - self._t0
+        return SearchStats(**values)
+
+    # -- geometry helpers ---------------------------------------------------------------
+    def _make_layer(self, i: int, M: np.ndarray, v: np.ndarray, x: np.ndarray, r: int) -> _Layer:
+        """Rows of block i given the block input map; fix what the heuristics can.
+
+        ``x`` is the node's witness and ``r`` its number of path rows.
+        """
+        h, tol = self.options.heuristics, self.options.tolerances
+        Z, z0 = self.network.blocks[i].pre(M, v)
+        norms = np.linalg.norm(Z, axis=1)
+        const = norms == 0.0
+        safe = np.where(const, 1.0, norms)
+        G = Z / safe[:, None]
+        off = z0 / safe
+        fixed = np.zeros(len(z0), dtype=np.int8)
+        if h.interval_bounds:
+            fixed = interval_signs(Z, z0, safe, self.domain.lower, self.domain.upper, tol.bound_margin)
+            fixed[const] = 0
+            self._count.bound_skips += int(np.count_nonzero(fixed))
+        if self._use_vertices and i > 0 and not np.all(fixed | const):
+            V = self._vertices(x, r)
+            if V is not None:
+                more = vertex_signs(V, Z, z0, safe, tol.vertex_margin)
+                more[const | (fixed != 0)] = 0
+                self._count.vertex_skips += int(np.count_nonzero(more))
+                fixed = fixed + more
+        fixed[const] = np.where(z0[const] > 0, 1, -1)
+        return _Layer(M, v, Z, z0, G, off, fixed.tolist())
+
+    def _vertices(self, x: np.ndarray, r: int):
+        """Vertices of the node polytope (domain and r path rows), or None if untrusted."""
+        d = self.domain
+        G = np.vstack([self._dom_G, self._PG[:r]])
+        H = np.concatenate([self._dom_H, self._PH[:r]])
+        inner = x
+        margin = min(float(np.min(G @ x - H)) if len(H) else np.inf,
+                     float(np.min(np.minimum(x - d.lower, d.upper - x))))
+        if margin < 1e-5:  # pull towards the domain centre, keeping most of the slack
+            lam = 0.25 * self._margin(x, r) / d.slack_cap
+            inner = x + lam * (self._center - x)
+        return polytope_vertices(G, H, d.lower, d.upper, inner)
+
+    def _set_row(self, r: int, layer: _Layer, j: int, bit: bool) -> None:
+        """Write path row ``r``: ``PG[r] . x - slack >= PH[r]`` for neuron j in state bit."""
+        if bit:
+            self._PG[r] = layer.G[j]
+            self._PH[r] = -layer.off[j]
+        else:
+            self._PG[r] = -layer.G[j]
+            self._PH[r] = layer.off[j]
+
+    def _push_row(self, r: int, layer: _Layer, j: int, bit: bool) -> None:
+        """Make the LP's rows the first r path rows plus neuron j in state bit."""
+        self._lp.truncate(r)
+        self._set_row(r, layer, j, bit)
+        self._lp.push(self._PG[r], self._PH[r], strict=bit)
+        self._pushed = (r, bit)
+
+    def _margin(self, x: np.ndarray, rows: int) -> float:
+        """Certified slack of x: its least distance to the first ``rows`` path rows."""
+        cap = self.domain.slack_cap
+        if rows == 0:
+            return cap
+        return min(cap, float(np.min(self._PG[:rows] @ x - self._PH[:rows])))
+
+    # -- deciding one child ------------------------------------------------------------
+    def _solve(self, all_slack: bool, tight: bool = False):
+        self._count.lps += 1
+        self._count.lps_refined += tight
+        return self._lp.solve(all_slack=all_slack, tight=tight)
+
+    def _lp_child(self, r: int, layer: _Layer, j: int, bit: bool, all_slack: bool):
+        """Push the child's row at position r and decide it by LP.
+
+        Returns ``(x, slack)`` if the child is feasible (full-dimensional when
+        ``all_slack``, realizable otherwise), else None with the row popped.
+        """
+        tol = self.options.tolerances
+        self._push_row(r, layer, j, bit)
+        threshold = tol.slack_min if all_slack else tol.lower_dim_strict
+        res = self._solve(all_slack)
+        tight = False
+        if res.status is LPStatus.OPTIMAL and abs(res.slack - threshold) < tol.slack_refine:
+            res, tight = self._solve(all_slack, tight=True), True
+        if res.status is LPStatus.OPTIMAL and res.slack >= threshold:
+            x = np.clip(res.x, self.domain.lower, self.domain.upper)
+            if not all_slack:
+                return x, res.slack
+            margin = self._margin(x, r + 1)
+            if margin < tol.slack_min and not tight:
+                res = self._solve(True, tight=True)
+                x = np.clip(res.x, self.domain.lower, self.domain.upper)
+                margin = self._margin(x, r + 1) if res.status is LPStatus.OPTIMAL else -1.0
+            if margin >= tol.slack_min:
+                return x, margin
+            if res.status is LPStatus.OPTIMAL and res.slack >= tol.slack_min + tol.slack_refine:
+                raise EnumerationError(
+                    f"LP reports slack {res.slack:.3g} at neuron {self._k} of prefix "
+                    f"{self._prefix()} but its point violates the rows (margin {margin:.3g})"
+                )
+        self._count.lps_infeasible += 1
+        self._lp.truncate(r)
+        self._pushed = None
+        return None
+
+    def _mirror_child(self, x, d, r, layer, j, bit):
+        """The mirror image of x through hyperplane j if it certifies the child, else None."""
+        y = mirror_point(x, d, layer.G[j])
+        if not self.domain.contains(y)[0]:
+            return None
+        self._set_row(r, layer, j, bit)
+        margin = self._margin(y, r + 1)
+        if margin < self.options.tolerances.witness_inherit:
+            return None
+        self._count.mirror_skips += 1
+        return y, margin
+
+    def _children(self, x, d, slack, lowdim, r, layer, j):
+        """Feasible children of the node at neuron j as ``(bit, x, slack, lowdim)``.
+
+        ``x`` is the node's witness at signed distance ``d`` from hyperplane j.
+        """
+        h = self.options.heuristics
+        lower_dim = self.options.include_lower_dim
+        self._pushed = None
+        w_bit = d > 0
+        inherit = h.witness and abs(d) >= self.options.tolerances.witness_inherit
+        out = []
+        for bit in (w_bit, not w_bit):
+            if bit == w_bit and inherit:
+                self._count.witness_skips += 1
+                out.append((bit, x, min(slack, abs(d)), lowdim))
+                continue
+            found = None
+            if bit != w_bit and inherit and h.mirror and not lowdim:
+                found = self._mirror_child(x, d, r, layer, j, bit)
+            child_lowdim = lowdim
+            if found is None and not lowdim:
+                found = self._lp_child(r, layer, j, bit, all_slack=True)
+            if found is None and lower_dim:
+                found = self._lp_child(r, layer, j, bit, all_slack=False)
+                child_lowdim = True
+            if found is not None:
+                out.append((bit, found[0], found[1], child_lowdim))
+        if not out:
+            raise EnumerationError(
+                f"neither state of neuron {self._k} is feasible under prefix {self._prefix()}, "
+                "although the node itself was"
+            )
+        return out
+
+    def _prefix(self) -> str:
+        return "".join("1" if s else "0" for s in self._state[: self._k])
+
+    # -- the search ----------------------------------------------------------------------
+    def _init_root(self) -> np.ndarray:
+        d = self.domain
+        if isinstance(d, Box):
+            return (d.lower + d.upper) / 2.0
+        return np.array(getattr(d, "center", np.zeros(d.n)), dtype=float)
+
+    def _leaf(self, x, slack, lowdim, maps, materialize):
+        """Certify a leaf and build its Region (or None when not materializing)."""
+        c = self._count
+        c.patterns += 1
+        state = self._state
+        if not lowdim:
+            c.regions += 1
+            if not np.array_equal(self.network.patterns(x)[0], state):
+                raise EnumerationError(
+                    f"witness {x.tolist()} of pattern {self._prefix()} has forward-pass pattern "
+                    f"{''.join('1' if s else '0' for s in self.network.patterns(x)[0])}"
+                )
+        if not materialize:
+            return None
+        C, dvec = maps
+        A = np.concatenate([L.Z for L in self._layers]) if self._layers else np.zeros((0, len(x)))
+        cvec = np.concatenate([L.z0 for L in self._layers]) if self._layers else np.zeros(0)
+        return Region(pack_pattern(state), len(state), x.copy(), float(slack), C, dvec, A, cvec,
+                      full_dimensional=not lowdim)
+
+    def _out_of_budget(self) -> str:
+        o = self.options
+        if o.max_regions is not None and self._count.regions >= o.max_regions:
+            return "max_regions"
+        if o.time_limit is not None and time.perf_counter() - self._t0 >= o.time_limit:
+            return "time_limit"
+        return ""
+
+    def run(self, materialize: bool = True):
+        """Generator over the search: yields a :class:`Region` per realizable pattern
+        found (full-dimensional ones only, unless ``include_lower_dim``), or ``None``
+        in its place when ``materialize`` is False (count-only, nothing stored).
+        """
+        net = self.network
+        N = net.n_neurons
+        blocks = net.blocks
+        ends = np.cumsum(net.widths).tolist()
+        starts = [0] + ends[:-1]
+        layer_of = [i for i, w in enumerate(net.widths) for _ in range(w)]
+        self._lp = make_lp(self.backend, self._problem, self.options.tolerances)
+        self._PG = np.zeros((N, net.n_inputs))
+        self._PH = np.zeros(N)
+        self._state = np.zeros(N, dtype=bool)
+        self._layers: list[_Layer] = []
+        self._count = _Counters()
+        self._t0 = time.perf_counter()
+        self.complete, self.stop_reason = False, "running"
+        count = self._count
+        lower_dim = self.options.include_lower_dim
+
+        x = self._init_root()
+        slack, lowdim, r, k = self.domain.slack_cap, False, 0, 0
+        maps = None
+        li = -1  # current block index; -1 before the first
+        stack: list[tuple] = []
+        try:
+            while True:
+                self._k = k
+                if k == (ends[li] if li >= 0 else 0):  # finished block li (or at the root)
+                    if li >= 0:
+                        L = self._layers[li]
+                        M, v = blocks[li].post(L.M, L.v, L.Z, L.z0, self._state[starts[li]:k])
+                    else:
+                        M, v = np.eye(net.n_inputs), np.zeros(net.n_inputs)
+                    if li + 1 == len(blocks):  # leaf
+                        maps = net.output.apply_map(M, v)
+                        found = self._leaf(x, slack, lowdim, maps, materialize)
+                        if lowdim and not lower_dim:
+                            raise EnumerationError("internal: lower-dimensional leaf in full-dimensional search")
+                        yield found
+                        reason = self._out_of_budget()
+                        if reason:
+                            self.stop_reason = reason
+                            return
+                        if not stack:
+                            break
+                        k, bit, x, dist, slack, lowdim, r, li = stack.pop()
+                        L = self._layers[li]
+                        self._k = k
+                        if L.fixed[k - starts[li]] == 0:
+                            self._push_row(r, L, k - starts[li], bit)
+                            r += 1
+                        self._state[k] = bit
+                        k += 1
+                        continue
+                    li += 1
+                    L = self._make_layer(li, M, v, x, r)
+                    del self._layers[li:]
+                    self._layers.append(L)
+                    dist = L.G @ x + L.off
+                j = k - starts[li]
+                count.nodes += 1
+                f = L.fixed[j]
+                if f:
+                    self._state[k] = f > 0
+                    k += 1
+                    continue
+                kids = self._children(x, float(dist[j]), slack, lowdim, r, L, j)
+                for bit, cx, cslack, clow in kids[:-1]:
+                    cdist = dist if cx is x else L.G @ cx + L.off
+                    stack.append((k, bit, cx, cdist, cslack, clow, r, li))
+                    count.nodes += 1
+                bit, cx, slack, lowdim = kids[-1]
+                if cx is not x:
+                    dist = L.G @ cx + L.off
+                    x = cx
+                if self._pushed != (r, bit):
+                    self._push_row(r, L, j, bit)
+                r += 1
+                self._state[k] = bit
+                k += 1
+        except KeyboardInterrupt:
+            self.stop_reason = "interrupted"
+            return
+        self.complete, self.stop_reason = True, ""

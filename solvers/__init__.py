@@ -1,0 +1,52 @@
+"""LP backends behind one interface (DESIGN.md section 4).
+
+Use :func:`make_lp` with a backend name; the enumerator never imports an LP library.
+"""
+
+from __future__ import annotations
+
+from solvers.base import LPProblem, LPResult, LPStatus, SlackLP, SolverError
+from solvers.highs_lp import HighsLP
+from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_TOLERANCES",
+    "LPProblem",
+    "LPResult",
+    "LPStatus",
+    "SlackLP",
+    "SolverError",
+    "Tolerances",
+    "available_backends",
+    "make_lp",
+]
+
+#: Backends by name, in order of preference.
+BACKENDS: dict[str, type[SlackLP]] = {"highs": HighsLP}
+
+
+def available_backends() -> list[str]:
+    """Names of the backends whose libraries are installed, in order of preference."""
+    return [name for name, cls in BACKENDS.items() if cls.is_installed()]
+
+
+def make_lp(name: str, problem: LPProblem, tolerances: Tolerances = DEFAULT_TOLERANCES) -> SlackLP:
+    """A new max-slack LP of backend ``name`` over ``problem``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known backend, or its library is not installed.
+    """
+    try:
+        cls = BACKENDS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown LP backend '{name}'; choose one of {', '.join(BACKENDS)}"
+        ) from None
+    if not cls.is_installed():
+        raise ValueError(
+            f"LP backend '{name}' needs {', '.join(cls.REQUIRED_MODULES)}, which is not installed"
+        )
+    return cls(problem, tolerances)

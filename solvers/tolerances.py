@@ -1,0 +1,56 @@
+"""Every numerical tolerance of the project, in one documented place.
+
+All distances are Euclidean distances in input space (the units of ``x``), because
+every constraint row handed to an LP is normalised to a unit normal first.
+
+Fields
+------
+lp_feasibility : float
+    Primal and dual feasibility tolerance given to the LP backend for ordinary solves.
+lp_feasibility_tight : float
+    The same for the refinement solve of an undecided (thin) case; 1e-10 is the
+    smallest value HiGHS accepts.
+slack_min : float
+    A polytope counts as full-dimensional iff its certified slack (distance from a
+    witness point to the nearest cutting hyperplane) is at least this.  Regions whose
+    inscribed slack is below it are treated as lower-dimensional.
+slack_refine : float
+    An LP optimum ``t*`` with ``|t* - slack_min| < slack_refine`` is re-solved from
+    scratch with ``lp_feasibility_tight`` before it is decided.
+witness_inherit : float
+    A child may reuse its parent's witness without an LP only if the witness lies at
+    least this far from the new hyperplane (keeps witnesses well inside their regions).
+bound_margin : float
+    Interval bounds decide a neuron's sign only when they clear zero by this much
+    (absorbs rounding in the bound arithmetic).
+vertex_margin : float
+    Vertex signs fix a neuron only when every vertex of the node's polytope clears
+    its hyperplane by this much (absorbs the rounding of Qhull's vertices).
+lower_dim_strict : float
+    In the lower-dimensional search, a pattern is realizable iff its strict (active)
+    constraints can all be satisfied with slack above this while the non-strict ones
+    hold up to ``lp_feasibility``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Tolerances", "DEFAULT_TOLERANCES"]
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Frozen set of tolerances; see the module docstring for the meaning of each."""
+
+    lp_feasibility: float = 1e-9
+    lp_feasibility_tight: float = 1e-10
+    slack_min: float = 1e-9
+    slack_refine: float = 1e-6
+    witness_inherit: float = 1e-6
+    bound_margin: float = 1e-9
+    vertex_margin: float = 1e-7
+    lower_dim_strict: float = 1e-9
+
+
+DEFAULT_TOLERANCES = Tolerances()
