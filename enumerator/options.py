@@ -26,6 +26,10 @@ class Heuristics:
         At the first neuron of each layer after the first, compute the vertices of the
         node's polytope (dimension <= ``vertex_max_dim``, bounded domains) and fix the
         layer's neurons whose hyperplane misses it (:mod:`enumerator.heuristics.vertices`).
+    vertex_witness : bool
+        Before an LP, try a point built from those vertices (their centroid within the
+        child, moved towards the witness) as the child's witness
+        (:func:`enumerator.heuristics.vertices.vertex_candidate`).
     vertex_max_dim : int
         Largest input dimension for ``vertex_bounds`` (Qhull's cost grows fast with it).
     mirror : bool
@@ -38,13 +42,15 @@ class Heuristics:
     witness: bool = True
     interval_bounds: bool = True
     vertex_bounds: bool = True
+    vertex_witness: bool = True
     vertex_max_dim: int = 6
     mirror: bool = False
 
     @classmethod
     def none(cls) -> "Heuristics":
         """The plain search: one LP per child, nothing skipped."""
-        return cls(witness=False, interval_bounds=False, vertex_bounds=False, mirror=False)
+        return cls(witness=False, interval_bounds=False, vertex_bounds=False,
+                   vertex_witness=False, mirror=False)
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,8 @@ class SearchStats:
         LPs whose child was rejected (no interior, or not realizable).
     lps_refined : int
         Re-solves with tight tolerances of near-threshold cases.
-    witness_skips, mirror_skips : int
-        Children decided without an LP by the witness and mirror heuristics.
+    witness_skips, mirror_skips, vertex_witness_skips : int
+        Children decided without an LP by the witness, mirror and vertex-witness heuristics.
     bound_skips, vertex_skips : int
         Neurons fixed for a whole layer subtree by interval bounds / vertex signs.
     regions : int
@@ -104,6 +104,7 @@ class SearchStats:
     bound_skips: int = 0
     mirror_skips: int = 0
     vertex_skips: int = 0
+    vertex_witness_skips: int = 0
     regions: int = 0
     patterns: int = 0
     seconds: float = 0.0

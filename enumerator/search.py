@@ -39,7 +39,7 @@ import numpy as np
 from enumerator.domain import Box, Domain
 from enumerator.heuristics.bounds import interval_signs
 from enumerator.heuristics.mirror import mirror_point
-from enumerator.heuristics.vertices import polytope_vertices, vertex_signs
+from enumerator.heuristics.vertices import polytope_vertices, vertex_candidate, vertex_signs
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.region import Region, SearchStats, pack_pattern
@@ -63,6 +63,8 @@ class _Layer:
     G: np.ndarray  # unit normals (zero rows for constant neurons)
     off: np.ndarray  # signed distance of x to hyperplane j: G[j] . x + off[j]
     fixed: list  # +1 / -1 fixed state, 0 undecided
+    r0: int = 0  # path rows before this block
+    V: np.ndarray | None = None  # vertices of the node polytope at block entry
 
 
 class _Counters:
@@ -104,7 +106,8 @@ class RegionSearch:
         self._dom_H = -d.b / dom_norms if len(d.b) else np.zeros(0)
         self._center = self._init_root()
         h = self.options.heuristics
-        self._use_vertices = (h.vertex_bounds and d.n <= h.vertex_max_dim
+        self._domain_V = None
+        self._use_vertices = ((h.vertex_bounds or h.vertex_witness) and d.n <= h.vertex_max_dim
                               and bool(np.all(np.isfinite(d.lower)) and np.all(np.isfinite(d.upper))))
         make_lp(backend, self._problem, self.options.tolerances)  # validates the name now
         self._count = _Counters()
@@ -134,19 +137,22 @@ class RegionSearch:
         G = Z / safe[:, None]
         off = z0 / safe
         fixed = np.zeros(len(z0), dtype=np.int8)
+        V = None
         if h.interval_bounds:
             fixed = interval_signs(Z, z0, safe, self.domain.lower, self.domain.upper, tol.bound_margin)
             fixed[const] = 0
             self._count.bound_skips += int(np.count_nonzero(fixed))
-        if self._use_vertices and i > 0 and not np.all(fixed | const):
-            V = self._vertices(x, r)
-            if V is not None:
+        if self._use_vertices and (h.vertex_witness or not np.all(fixed | const)):
+            V = self._vertices(x, r) if (i > 0 or self._domain_V is None) else self._domain_V
+            if i == 0:
+                self._domain_V = V
+            if V is not None and h.vertex_bounds:
                 more = vertex_signs(V, Z, z0, safe, tol.vertex_margin)
                 more[const | (fixed != 0)] = 0
                 self._count.vertex_skips += int(np.count_nonzero(more))
                 fixed = fixed + more
         fixed[const] = np.where(z0[const] > 0, 1, -1)
-        return _Layer(M, v, Z, z0, G, off, fixed.tolist())
+        return _Layer(M, v, Z, z0, G, off, fixed.tolist(), r, V)
 
     def _vertices(self, x: np.ndarray, r: int):
         """Vertices of the node polytope (domain and r path rows), or None if untrusted."""
@@ -236,6 +242,19 @@ class RegionSearch:
         self._count.mirror_skips += 1
         return y, margin
 
+    def _vertex_child(self, x, r, layer, j, bit):
+        """A point from the block-entry vertices that certifies the child, else None."""
+        self._set_row(r, layer, j, bit)
+        rows = slice(layer.r0, r + 1)
+        y = vertex_candidate(layer.V, self._PG[rows], self._PH[rows], x)
+        if y is None:
+            return None
+        margin = self._margin(y, r + 1)
+        if margin < self.options.tolerances.witness_inherit:
+            return None
+        self._count.vertex_witness_skips += 1
+        return y, margin
+
     def _children(self, x, d, slack, lowdim, r, layer, j):
         """Feasible children of the node at neuron j as ``(bit, x, slack, lowdim)``.
 
@@ -255,6 +274,8 @@ class RegionSearch:
             found = None
             if bit != w_bit and inherit and h.mirror and not lowdim:
                 found = self._mirror_child(x, d, r, layer, j, bit)
+            if found is None and h.vertex_witness and layer.V is not None and not lowdim:
+                found = self._vertex_child(x, r, layer, j, bit)
             child_lowdim = lowdim
             if found is None and not lowdim:
                 found = self._lp_child(r, layer, j, bit, all_slack=True)

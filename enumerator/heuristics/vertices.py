@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["polytope_vertices", "vertex_signs"]
+__all__ = ["polytope_vertices", "vertex_signs", "vertex_candidate"]
 
 
 def polytope_vertices(G: np.ndarray, H: np.ndarray, lower: np.ndarray, upper: np.ndarray,
@@ -69,3 +69,25 @@ def vertex_signs(V: np.ndarray, Z: np.ndarray, z0: np.ndarray, norms: np.ndarray
     signs[dist.min(axis=0) > margin] = 1
     signs[dist.max(axis=0) < -margin] = -1
     return signs
+
+
+def vertex_candidate(V: np.ndarray, G: np.ndarray, H: np.ndarray, x: np.ndarray) -> np.ndarray | None:
+    """A candidate interior point of a child polytope from the vertices of its ancestor.
+
+    ``V`` are the vertices of a polytope ``P``; the child is ``P`` intersected with the
+    rows ``G y >= H`` (unit rows; the last one is the new neuron's), and ``x`` is the
+    parent's witness, strictly inside ``P`` and every row but the last.  The centroid
+    ``c`` of the vertices that satisfy every row is in the closed child; moving it a
+    little towards ``x`` makes it strictly interior unless the child is degenerate.
+    The caller must check the returned point's margins (this is only a candidate).
+    """
+    inside = np.all(V @ G.T - H >= 0.0, axis=1)
+    if not inside.any():
+        return None
+    c = V[inside].mean(axis=0)
+    mc = float(c @ G[-1] - H[-1])
+    if mc <= 0.0:
+        return None
+    mx = float(x @ G[-1] - H[-1])
+    mu = 0.5 * mc / (mc - mx) if mx < 0.0 else 0.5
+    return c + mu * (x - c)
