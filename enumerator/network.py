@@ -39,7 +39,7 @@ def _check_finite(name: str, array: np.ndarray, where: str) -> None:
     bad = ~np.isfinite(array)
     if bad.any():
         pos = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise NetworkError(f"{where}{name} contains {array[pos]!r} at index {pos}")
+        raise NetworkError(f"{where}{name} contains {float(array[pos])} at index {pos}")
 
 
 @dataclass(frozen=True)

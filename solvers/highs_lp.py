@@ -5,6 +5,10 @@ Options were chosen by measurement (experiments/bench_lp_overhead.py): with the
 default ``threads`` a ``run()`` costs about 120 us even when nothing changed; with
 ``threads=1`` about 40 us.  Presolve is off (it cannot help on LPs this small and
 would drop the warm start).  highspy is imported only inside this module's methods.
+
+The model is highspy's core class ``_Highs``: the public ``highspy.Highs`` prints a
+banner on stdout when constructed, before any option can silence it, which would
+corrupt ``--json`` output; it also installs Python callbacks this backend does not use.
 """
 
 from __future__ import annotations
@@ -25,10 +29,14 @@ class HighsLP(SlackLP):
     def _build(self) -> None:
         import highspy
 
+        try:
+            from highspy._core import _Highs as Model
+        except ImportError:  # older or newer layouts
+            Model = highspy.Highs
         p = self.problem
         n = p.n
         inf = highspy.kHighsInf
-        h = highspy.Highs()
+        h = Model()
         for key, value in (
             ("output_flag", False),
             ("threads", 1),

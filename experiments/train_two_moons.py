@@ -1,0 +1,65 @@
+"""Train the bundled demo model: a 2-16-16-1 ReLU classifier of the two-moons data.
+
+Plain numpy (full-batch Adam on the logistic loss), seeded, so the shipped file
+``shallow/data/two_moons.npz`` can be rebuilt exactly:
+
+    python experiments/train_two_moons.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from enumerator import ReLUNetwork
+
+OUT = Path(__file__).resolve().parents[1] / "shallow" / "data" / "two_moons.npz"
+
+
+def two_moons(k: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` points per moon, scaled into [-1, 1]^2, and 0/1 labels."""
+    t = rng.uniform(0, np.pi, size=k)
+    upper = np.c_[np.cos(t), np.sin(t)]
+    lower = np.c_[1 - np.cos(t), 0.5 - np.sin(t)]
+    X = np.vstack([upper, lower]) + rng.normal(scale=noise, size=(2 * k, 2))
+    X = (X - np.array([0.5, 0.25])) / np.array([1.6, 1.0])
+    return X, np.r_[np.zeros(k), np.ones(k)]
+
+
+def train(seed: int = 0, widths=(2, 16, 16, 1), steps: int = 3000, lr: float = 0.01):
+    rng = np.random.default_rng(seed)
+    X, y = two_moons(500, 0.1, rng)
+    params = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        params += [rng.normal(0, np.sqrt(2 / a), size=(b, a)), np.zeros(b)]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    for step in range(1, steps + 1):
+        hs, H = [X], X
+        for i in range(0, len(params) - 2, 2):
+            H = np.maximum(H @ params[i].T + params[i + 1], 0)
+            hs.append(H)
+        logit = (H @ params[-2].T + params[-1])[:, 0]
+        p = 1 / (1 + np.exp(-logit))
+        grad_out = ((p - y) / len(y))[:, None]
+        grads = [None] * len(params)
+        g = grad_out
+        for i in range(len(params) - 2, -1, -2):
+            grads[i] = g.T @ hs[i // 2]
+            grads[i + 1] = g.sum(axis=0)
+            if i:
+                g = (g @ params[i]) * (hs[i // 2] > 0)
+        for i, gr in enumerate(grads):
+            m[i] = 0.9 * m[i] + 0.1 * gr
+            v[i] = 0.999 * v[i] + 0.001 * gr**2
+            params[i] -= lr * (m[i] / (1 - 0.9**step)) / (np.sqrt(v[i] / (1 - 0.999**step)) + 1e-8)
+    accuracy = float(np.mean((logit > 0) == (y > 0.5)))
+    net = ReLUNetwork.from_arrays(params[0::2], params[1::2])
+    return net, accuracy
+
+
+if __name__ == "__main__":
+    net, accuracy = train()
+    net.save_npz(OUT)
+    print(f"wrote {OUT} ({net!r}), training accuracy {accuracy:.3f}")

@@ -1,0 +1,1 @@
+"""relu-shallow: the three-layer network, explanations and the command line."""

@@ -1,0 +1,55 @@
+"""``relu-shallow count``: count the linear regions of a network over a domain."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from tqdm import tqdm
+
+from enumerator import RegionSearch, SearchOptions
+from shallow.cli.options import (build_domain, build_heuristics, domain_options, library_errors,
+                                 load_network, network_argument, search_options)
+
+
+@click.command(short_help="Count linear regions.")
+@network_argument
+@domain_options
+@click.option("--lower-dim", is_flag=True, help="Also count lower-dimensional patterns.")
+@search_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@library_errors
+def count(net, box, unbounded, polytope, lower_dim, solver, disabled, max_regions, time_limit, as_json):
+    """Count the full-dimensional activation regions of NET.npz over the domain.
+
+    With --lower-dim, also count every realizable canonical pattern ("patterns").
+    Exits 130 if interrupted (the partial counts are still printed).
+    """
+    network = load_network(net)
+    domain = build_domain(network.n_inputs, box, unbounded, polytope)
+    options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
+                            heuristics=build_heuristics(disabled))
+    search = RegionSearch(network, domain, backend=solver, options=options)
+    with tqdm(desc="regions", unit=" patterns", delay=1.0, file=sys.stderr, disable=None, leave=False) as bar:
+        for _ in search.run(materialize=False):
+            bar.update()
+    stats = search.stats
+    report = {"network": net, "architecture": repr(network), "domain": domain.describe(),
+              **stats.as_dict(), "complete": search.complete, "stop_reason": search.stop_reason}
+    if not lower_dim:
+        del report["patterns"]
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        click.echo(f"network   {net} ({network!r})")
+        click.echo(f"domain    {domain.describe()}")
+        click.echo(f"regions   {stats.regions}")
+        if lower_dim:
+            click.echo(f"patterns  {stats.patterns}")
+        click.echo(f"search    {stats.nodes} nodes, {stats.lps} LPs ({stats.lps_infeasible} infeasible), "
+                   f"{stats.seconds:.2f} s")
+        if not search.complete:
+            click.echo(f"INCOMPLETE ({search.stop_reason}): counts are lower bounds")
+    if search.stop_reason == "interrupted":
+        sys.exit(130)

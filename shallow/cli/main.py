@@ -1,0 +1,20 @@
+"""The ``relu-shallow`` command group: global options only; one module per verb."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from shallow.cli.count import count
+
+
+@click.group()
+@click.version_option(package_name="relu-shallow")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (repeatable).")
+def cli(verbose):
+    """Exact linear regions of ReLU networks and their equivalent three-layer networks."""
+    logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
+
+
+cli.add_command(count)

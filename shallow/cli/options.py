@@ -1,0 +1,83 @@
+"""Arguments shared by several commands, defined once (after rasterio's rio/options.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import click
+
+from enumerator import Box, Heuristics, Polytope, ReLUNetwork, Unbounded, load_polytope
+from enumerator.domain import Domain
+from solvers import BACKENDS
+
+HEURISTIC_NAMES = [f.name for f in dataclasses.fields(Heuristics) if f.type in ("bool", bool)]
+
+
+def network_argument(f):
+    """``NET``: path of a deep network `.npz` (keys W0, b0, ...)."""
+    return click.argument("net", metavar="NET.npz", type=click.Path(dir_okay=False))(f)
+
+
+def domain_options(f):
+    """``--box LO HI | --unbounded | --polytope FILE``; see :func:`build_domain`."""
+    f = click.option("--polytope", type=click.Path(dir_okay=False), default=None,
+                     help="Domain {x : A x <= b} from an .npz with arrays A and b.")(f)
+    f = click.option("--unbounded", is_flag=True, help="Domain R^n.")(f)
+    f = click.option("--box", nargs=2, type=float, default=None, metavar="LO HI",
+                     help="Domain [LO, HI]^n (default: [-1, 1]^n).")(f)
+    return f
+
+
+def search_options(f):
+    """``--solver``, ``--no-heuristic``, ``--max-regions``, ``--time-limit``."""
+    f = click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+                     metavar="SECONDS", help="Stop after this long; the result is marked incomplete.")(f)
+    f = click.option("--max-regions", type=click.IntRange(min=0), default=None,
+                     help="Stop after this many regions; the result is marked incomplete.")(f)
+    f = click.option("--no-heuristic", "disabled", multiple=True, type=click.Choice(HEURISTIC_NAMES),
+                     help="Switch a pruning heuristic off (repeatable; for ablations).")(f)
+    f = click.option("--solver", type=click.Choice(list(BACKENDS)), default="highs", show_default=True,
+                     help="LP backend.")(f)
+    return f
+
+
+def build_domain(n: int, box, unbounded: bool, polytope) -> Domain:
+    """The domain chosen on the command line for a network with ``n`` inputs."""
+    chosen = [name for name, value in (("--box", box), ("--unbounded", unbounded), ("--polytope", polytope))
+              if value]
+    if len(chosen) > 1:
+        raise click.UsageError(f"choose one domain, not {' and '.join(chosen)}")
+    if unbounded:
+        return Unbounded(n)
+    if polytope:
+        domain: Domain = load_polytope(polytope)
+        domain.check_dimension(n)
+        return domain
+    lo, hi = box if box else (-1.0, 1.0)
+    return Box.cube(n, lo, hi)
+
+
+def build_heuristics(disabled) -> Heuristics:
+    """Default heuristics with the named ones switched off."""
+    return dataclasses.replace(Heuristics(), **{name: False for name in disabled})
+
+
+def load_network(path: str) -> ReLUNetwork:
+    """The network at ``path`` (errors surface as :class:`NetworkError`)."""
+    return ReLUNetwork.from_npz(path)
+
+
+def library_errors(f):
+    """Turn the library's input errors into one clear line and a non-zero exit."""
+    from enumerator import DomainError, EnumerationError, NetworkError
+    from solvers import SolverError
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except (NetworkError, DomainError, SolverError, EnumerationError, ValueError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper

@@ -1,0 +1,45 @@
+"""Known-answer max-slack LPs that every backend must solve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solvers import LPProblem, LPStatus, available_backends, make_lp
+
+
+def square_problem(cap=10.0):
+    return LPProblem(-np.ones(2), np.ones(2), np.zeros((0, 2)), np.zeros(0), cap)
+
+
+@pytest.fixture(params=available_backends())
+def backend(request):
+    return request.param
+
+
+def test_slack_of_a_half_square(backend):
+    lp = make_lp(backend, square_problem())
+    lp.push(np.array([1.0, 0.0]), 0.0, strict=True)  # x >= t: best t = 1 at x = 1 (box is hard)
+    res = lp.solve()
+    assert res.status is LPStatus.OPTIMAL and res.slack == pytest.approx(1.0)
+    lp.push(np.array([-1.0, 0.0]), -0.5, strict=False)  # -x >= -0.5 + t: x <= 0.5 - t
+    res = lp.solve()
+    assert res.slack == pytest.approx(0.25) and res.x[0] == pytest.approx(0.25)
+    lp.truncate(1)
+    assert lp.solve().slack == pytest.approx(1.0)
+
+
+def test_empty_interior_and_lower_dimensional_mode(backend):
+    lp = make_lp(backend, square_problem())
+    lp.push(np.array([1.0, 0.0]), 0.0, strict=False)  # x >= 0
+    lp.push(np.array([-1.0, 0.0]), 0.0, strict=False)  # x <= 0
+    assert lp.solve(all_slack=True).slack == pytest.approx(0.0, abs=1e-9)
+    res = lp.solve(all_slack=False)  # no strict rows: feasible, t at its cap
+    assert res.status is LPStatus.OPTIMAL and res.slack == pytest.approx(10.0)
+    lp.push(np.array([1.0, 0.0]), 0.5, strict=False)  # x >= 0.5 contradicts x <= 0
+    assert lp.solve(all_slack=False).status is LPStatus.INFEASIBLE
+
+
+def test_unknown_backend_is_named():
+    with pytest.raises(ValueError, match="unknown LP backend 'glpk'"):
+        make_lp("glpk", square_problem())
