@@ -97,3 +97,21 @@ def test_duplicate_in_second_layer():
     bs = [bs[0], np.append(bs[1], bs[1][0]), bs[2]]
     full, low = both_modes(Ws, bs)
     assert all(p[4] == p[7] for p in full)
+
+
+@pytest.mark.parametrize("width", [3e-8, 1e-8, 6e-9])
+def test_thin_slab_regions_below_highs_default_tolerance_are_found(width):
+    # Layer 1: x = 0 and x = width (a slab thinner than HiGHS's default 1e-7 tolerance);
+    # layer 2 adds y = 0.3 * relu(x) - width / 2: a second thin cut, made by a deep neuron.
+    Ws = [np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]),
+          np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+          np.ones((1, 2))]
+    bs = [np.array([0.0, -width, 0.0]), np.array([-width / 2, 0.0]), np.zeros(1)]
+    ours, result = region_patterns(Ws, bs)
+    # x-intervals: (-1, 0], (0, w/2], (w/2, w], (w, 1); each split by y = 0: 8 regions
+    assert result.stats.regions == 8
+    slacks = sorted(r.slack for r in result.regions)
+    assert slacks[0] == pytest.approx(width / 4, rel=1e-3)
+    for r in result.regions:  # every witness really has the region's pattern
+        z = r.A @ r.witness + r.c
+        assert np.array_equal(z > 0, r.states)
