@@ -24,7 +24,7 @@ import numpy as np
 from enumerator.npzio import read_npz
 from solvers.geometry import bounding_box, chebyshev_center
 
-__all__ = ["DomainError", "Domain", "Box", "Polytope", "Unbounded", "load_polytope"]
+__all__ = ["DomainError", "Domain", "Box", "Polytope", "Unbounded", "load_polytope", "domain_from_metadata"]
 
 
 class DomainError(ValueError):
@@ -219,3 +219,15 @@ def load_polytope(path: str | PathLike) -> Polytope:
         return Polytope(arrays["A"], arrays["b"])
     except DomainError as exc:
         raise DomainError(f"{path}: {exc}") from None
+
+
+def domain_from_metadata(meta: dict) -> Domain:
+    """Inverse of :meth:`Domain.to_metadata`; raises DomainError for an unknown kind."""
+    kind = meta.get("kind")
+    if kind == "box":
+        return Box(meta["lower"], meta["upper"])
+    if kind == "polytope":
+        return Polytope(np.array(meta["A"]), np.array(meta["b"]))
+    if kind == "unbounded":
+        return Unbounded(int(meta["n"]))
+    raise DomainError(f"unknown domain kind {kind!r} in metadata")

@@ -241,6 +241,28 @@ class ReLUNetwork:
         """Network outputs, shape (k, m), for inputs of shape (k, n) (or (n,) -> (1, m))."""
         return self.forward_with_preactivations(X)[0]
 
+    def affine_pieces(self, x) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The exact local data of the region of one input ``x`` (shape (n,)).
+
+        Returns ``(states, A, c, C, d)``: the canonical pattern (bool (N,)), every
+        neuron's pre-activation row on that region (``z = A x + c``, shapes (N, n),
+        (N,)) and the affine map ``f = C x + d`` there (shapes (m, n), (m,)).
+        """
+        x = self._as_batch(x)[0]
+        M, v = np.eye(self.n_inputs), np.zeros(self.n_inputs)
+        states, As, cs = [], [], []
+        for blk in self.blocks:
+            Z, z0 = blk.pre(M, v)
+            s = Z @ x + z0 > 0
+            M, v = blk.post(M, v, Z, z0, s)
+            states.append(s)
+            As.append(Z)
+            cs.append(z0)
+        C, d = self.output.apply_map(M, v)
+        if not self.blocks:
+            return np.zeros(0, bool), np.zeros((0, self.n_inputs)), np.zeros(0), C, d
+        return np.concatenate(states), np.vstack(As), np.concatenate(cs), C, d
+
     def patterns(self, X) -> np.ndarray:
         """Canonical activation patterns, bool (k, N): True iff the pre-activation is > 0."""
         return self.forward_with_preactivations(X)[1] > 0

@@ -44,6 +44,10 @@ class Region:
     A : ndarray (N, n), c : ndarray (N,)
         Pre-activation of every neuron on the region: ``z_j(x) = A[j] . x + c[j]``.
         The region is ``{x in D : z_j > 0 where s_j, z_j <= 0 elsewhere}``.
+    cuts : ndarray of bool (N,)
+        False where the row is proven implied on the domain by the rows of earlier
+        neurons (constant rows, and rows fixed by interval bounds or vertex signs):
+        dropping those keeps ``R_s`` unchanged within the domain.
     full_dimensional : bool
         False only for lower-dimensional patterns (``include_lower_dim``).
     """
@@ -56,6 +60,7 @@ class Region:
     d: np.ndarray
     A: np.ndarray
     c: np.ndarray
+    cuts: np.ndarray
     full_dimensional: bool = True
 
     @property

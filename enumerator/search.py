@@ -319,7 +319,7 @@ class RegionSearch:
         A = np.concatenate([L.Z for L in self._layers]) if self._layers else np.zeros((0, len(x)))
         cvec = np.concatenate([L.z0 for L in self._layers]) if self._layers else np.zeros(0)
         return Region(pack_pattern(state), len(state), x.copy(), float(slack), C, dvec, A, cvec,
-                      full_dimensional=not lowdim)
+                      self._cuts.copy(), full_dimensional=not lowdim)
 
     def _out_of_budget(self) -> str:
         o = self.options
@@ -344,6 +344,7 @@ class RegionSearch:
         self._PG = np.zeros((N, net.n_inputs))
         self._PH = np.zeros(N)
         self._state = np.zeros(N, dtype=bool)
+        self._cuts = np.zeros(N, dtype=bool)
         self._layers: list[_Layer] = []
         self._count = _Counters()
         self._t0 = time.perf_counter()
@@ -380,10 +381,10 @@ class RegionSearch:
                         k, bit, x, dist, slack, lowdim, r, li = stack.pop()
                         L = self._layers[li]
                         self._k = k
-                        if L.fixed[k - starts[li]] == 0:
-                            self._push_row(r, L, k - starts[li], bit)
-                            r += 1
+                        self._push_row(r, L, k - starts[li], bit)  # deferred nodes always branched
+                        r += 1
                         self._state[k] = bit
+                        self._cuts[k] = True
                         k += 1
                         continue
                     li += 1
@@ -396,6 +397,7 @@ class RegionSearch:
                 f = L.fixed[j]
                 if f:
                     self._state[k] = f > 0
+                    self._cuts[k] = False
                     k += 1
                     continue
                 kids = self._children(x, float(dist[j]), slack, lowdim, r, L, j)
@@ -411,6 +413,7 @@ class RegionSearch:
                     self._push_row(r, L, j, bit)
                 r += 1
                 self._state[k] = bit
+                self._cuts[k] = True
                 k += 1
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"

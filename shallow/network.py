@@ -1,0 +1,164 @@
+"""The three-layer network with extended-real weights and its exact evaluator.
+
+An extended weight is ``w + inf * w'`` (finite part, infinite coefficient).  Each layer
+holds four arrays: ``W_fin, W_inf`` (sparse, shape (out, in)) and ``b_fin, b_inf``
+(shape (out,)).  Semantics (DESIGN.md section 3): a pre-activation ``p + inf * q``
+is ``+inf`` if ``q > 0``, ``-inf`` if ``q < 0`` and ``p`` if ``q == 0``; an input
+that is ``+inf`` contributes ``inf * sign(w')`` (or ``inf * sign(w)`` when
+``w' = 0``; ``0 * inf = 0``); ``relu(+inf) = +inf`` and ``relu(-inf) = 0``.  Any sum
+of infinities of both signs raises :class:`InfinityConflict`: ``inf - inf`` never
+arises in a network built by :func:`shallow.build` and would signal a bug.
+
+Evaluation of the first layer accumulates ``sum_i x_i W[:, i]`` in one fixed order
+for every unit, so units built on the same constraint row see bitwise-identical
+(or exactly negated) pre-activations: the region tests ``z > 0`` and ``z <= 0`` of
+two sibling regions are exact complements even in floating point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["InfinityConflict", "ExtendedLayer", "ShallowNetwork"]
+
+
+class InfinityConflict(ArithmeticError):
+    """``inf - inf`` arose while evaluating an extended-real network."""
+
+
+@dataclass(frozen=True, eq=False)
+class ExtendedLayer:
+    """Affine layer ``(W_fin + inf W_inf) h + (b_fin + inf b_inf)`` with sparse weights."""
+
+    W_fin: sp.csr_matrix
+    W_inf: sp.csr_matrix
+    b_fin: np.ndarray
+    b_inf: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(out, in)."""
+        return self.W_fin.shape
+
+    def pre_activation(self, H: np.ndarray, fixed_order: bool = False) -> np.ndarray:
+        """Extended pre-activations for inputs ``H`` (k, in) that may hold ``+inf``.
+
+        Returns an array (k, out) with finite values or +-inf.  ``fixed_order``
+        accumulates over inputs one by one (see the module docstring).
+
+        Raises
+        ------
+        InfinityConflict
+            If infinities of both signs meet in one unit.
+        """
+        infinite = np.isposinf(H)
+        if np.isneginf(H).any() or np.isnan(H).any():
+            raise InfinityConflict("layer input holds -inf or nan")
+        Hf = np.where(infinite, 0.0, H)
+        if fixed_order:
+            P = _fixed_order_affine(Hf, self._dense_fin, self.b_fin)
+            Q = _fixed_order_affine(Hf, self._dense_inf, self.b_inf)
+        else:
+            P = np.asarray(self.W_fin.dot(Hf.T).T) + self.b_fin
+            Q = np.asarray(self.W_inf.dot(Hf.T).T) + self.b_inf
+        pos, neg = Q > 0, Q < 0
+        if infinite.any():
+            to_pos, to_neg = self._infinite_input_sign
+            I = infinite.T.astype(float)
+            pos |= to_pos.dot(I).T > 0
+            neg |= to_neg.dot(I).T > 0
+        clash = pos & neg
+        if clash.any():
+            k, u = (int(i) for i in np.argwhere(clash)[0])
+            raise InfinityConflict(f"inf - inf at point {k}, unit {u}")
+        return np.where(pos, np.inf, np.where(neg, -np.inf, P))
+
+    @cached_property
+    def _dense_fin(self) -> np.ndarray:
+        return self.W_fin.toarray()
+
+    @cached_property
+    def _dense_inf(self) -> np.ndarray:
+        return self.W_inf.toarray()
+
+    @cached_property
+    def _infinite_input_sign(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Where an input of +inf contributes +inf and -inf: indicator matrices of
+        sign(w') > 0 and < 0, with sign(w) standing in where w' = 0."""
+        inf_sign = self.W_inf.sign()
+        sign = (inf_sign + self.W_fin.sign() - self.W_fin.sign().multiply(abs(inf_sign))).tocsr()
+        return (sign > 0).astype(float).tocsr(), (sign < 0).astype(float).tocsr()
+
+
+def _fixed_order_affine(H: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``H @ W.T + b`` accumulated input by input, in the same order for every unit
+    (``W`` dense, for layers with few inputs)."""
+    out = np.broadcast_to(b, (H.shape[0], W.shape[0])).copy()
+    for i in range(W.shape[1]):
+        out += H[:, i:i + 1] * W[:, i]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class ShallowNetwork:
+    """Three extended-real affine layers with ReLU after the first two.
+
+    Attributes
+    ----------
+    layers : tuple of three ExtendedLayer
+    metadata : dict
+        ``n``, ``m``, ``domain`` (see :meth:`enumerator.Domain.to_metadata`),
+        ``source_hash`` of the deep network, ``regions``, ``patterns``,
+        ``includes_lower_dim``, ``widths`` and ``widths_uncompressed``, ``format_version``.
+
+    Calling the network on ``X`` (k, n) returns ``(k, m)``.  It equals the deep network
+    on the domain; outside the union of the enumerated regions it is 0.
+    """
+
+    layers: tuple[ExtendedLayer, ExtendedLayer, ExtendedLayer]
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def widths(self) -> tuple[int, int, int]:
+        """Units per layer (layer 1, layer 2, outputs)."""
+        return tuple(layer.shape[0] for layer in self.layers)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].shape[1]
+
+    def __call__(self, X, chunk_size: int = 512) -> np.ndarray:
+        """Exact evaluation at the rows of ``X``, ``chunk_size`` points at a time.
+
+        Memory is O(chunk_size * widest layer).
+
+        Raises
+        ------
+        InfinityConflict
+            If ``inf - inf`` arises, or an output is infinite.
+        ValueError
+            If ``X`` does not have ``n`` columns or holds non-finite values.
+        """
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        if X.shape[1] != self.n_inputs or not np.all(np.isfinite(X)):
+            raise ValueError(f"inputs must be finite with shape (k, {self.n_inputs}), got {X.shape}")
+        out = np.empty((X.shape[0], self.widths[-1]))
+        for start in range(0, X.shape[0], chunk_size):
+            H = X[start:start + chunk_size]
+            for i, layer in enumerate(self.layers):
+                H = layer.pre_activation(H, fixed_order=(i == 0))
+                if i < 2:
+                    H = np.maximum(H, 0.0)
+            if not np.all(np.isfinite(H)):
+                raise InfinityConflict("an output of the shallow network is infinite")
+            out[start:start + chunk_size] = H
+        return out
+
+    def __repr__(self) -> str:
+        md = self.metadata
+        return (f"ShallowNetwork(n={md.get('n')}, m={md.get('m')}, regions={md.get('regions')}, "
+                f"widths={self.widths})")
