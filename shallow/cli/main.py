@@ -6,7 +6,10 @@ import logging
 
 import click
 
+from shallow.cli.convert import convert
 from shallow.cli.count import count
+from shallow.cli.demo import demo
+from shallow.cli.verify import verify_command
 
 
 @click.group()
@@ -17,4 +20,6 @@ def cli(verbose):
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
-cli.add_command(count)
+for command in (count, convert, verify_command, demo):
+    cli.add_command(command)
+verify_command.name = "verify"

@@ -1,0 +1,60 @@
+"""``relu-shallow demo``: the whole pipeline on the bundled two-moons classifier."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from importlib.resources import as_file, files
+from pathlib import Path
+
+import click
+
+from enumerator import Box, ReLUNetwork
+from shallow.cli.convert import convert_network
+from shallow.cli.options import library_errors
+from shallow.cli.verify import print_report
+from shallow.explain import explain_point
+from shallow.io import save_shallow
+from shallow.verify import verify
+
+BUNDLED = "two_moons.npz"
+
+
+@click.command(short_help="Run count, convert, verify and explain on a bundled model.")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="demo-output", show_default=True)
+@library_errors
+def demo(output_dir):
+    """Count the regions of a bundled 2-16-16-1 two-moons classifier on [-1, 1]^2,
+    build its three-layer network, verify it, explain one input, and write
+    network.npz, shallow.npz, report.json and explanation.txt to OUTPUT_DIR."""
+    t0 = time.perf_counter()
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with as_file(files("shallow") / "data" / BUNDLED) as path:
+        shutil.copyfile(path, out / "network.npz")
+    network = ReLUNetwork.from_npz(out / "network.npz")
+    domain = Box.cube(network.n_inputs)
+    click.echo(f"model      {BUNDLED} ({network!r}) over {domain.describe()}")
+    shallow, search = convert_network(network, domain)
+    stats = search.stats
+    click.echo(f"count      {stats.regions} regions, {stats.patterns} patterns "
+               f"({stats.lps} LPs, {stats.seconds:.2f} s)")
+    save_shallow(shallow, out / "shallow.npz")
+    click.echo(f"convert    widths {' - '.join(map(str, shallow.widths))} -> {out / 'shallow.npz'}")
+    report = verify(network, shallow, samples=2000)
+    print_report(report, as_json=False)
+    explanation = explain_point(network, [0.25, 0.1])
+    (out / "explanation.txt").write_text(str(explanation) + "\n")
+    click.echo("explain    input [0.25, 0.1]:")
+    for line in str(explanation).splitlines():
+        click.echo(f"           {line}")
+    summary = {"model": BUNDLED, "architecture": repr(network), "domain": domain.describe(),
+               "search": stats.as_dict(), "widths": list(shallow.widths),
+               "widths_uncompressed": shallow.metadata["widths_uncompressed"], "verify": report.as_dict(),
+               "seconds": round(time.perf_counter() - t0, 3)}
+    (out / "report.json").write_text(json.dumps(summary, indent=2))
+    click.echo(f"wrote      {out}/ (network.npz, shallow.npz, report.json, explanation.txt) "
+               f"in {summary['seconds']:.1f} s")
+    if not report.passed:
+        raise click.ClickException("verification FAILED")

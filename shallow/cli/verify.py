@@ -1,0 +1,45 @@
+"""``relu-shallow verify``: probe a shallow network against its deep network."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from shallow.cli.options import library_errors, load_network, network_argument
+from shallow.io import load_shallow
+from shallow.verify import MismatchError, verify
+
+
+def print_report(report, as_json: bool) -> None:
+    """Human or JSON output of a VerifyReport (shared by ``verify`` and ``demo``)."""
+    if as_json:
+        click.echo(json.dumps(report.as_dict()))
+        return
+    kinds = ", ".join(f"{v} {k}" for k, v in report.probes_by_kind.items())
+    click.echo(f"probes         {report.probes} ({kinds})")
+    click.echo(f"max abs error  {report.max_abs_error:.3g} (tolerance {report.tolerance:.3g})")
+    click.echo("PASS" if report.passed else f"FAIL at {report.worst_point}")
+
+
+@click.command(short_help="Check a shallow network against its deep network.")
+@network_argument
+@click.argument("shallow_path", metavar="SHALLOW.npz", type=click.Path(dir_okay=False))
+@click.option("--samples", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Random probes (plus about half as many boundary walks).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (probes, max_abs_error, passed).")
+@library_errors
+def verify_command(net, shallow_path, samples, seed, as_json):
+    """Compare SHALLOW.npz with NET.npz on random, boundary and corner points of the
+    domain recorded in SHALLOW.npz.  Exits 1 on FAIL."""
+    network = load_network(net)
+    shallow = load_shallow(shallow_path)
+    try:
+        report = verify(network, shallow, samples=samples, seed=seed)
+    except MismatchError as exc:
+        raise click.ClickException(f"{shallow_path} does not belong to {net}: {exc}") from None
+    print_report(report, as_json)
+    if not report.passed:
+        sys.exit(1)
