@@ -9,6 +9,7 @@ import click
 from shallow.cli.convert import convert
 from shallow.cli.count import count
 from shallow.cli.demo import demo
+from shallow.cli.export import export
 from shallow.cli.verify import verify_command
 
 
@@ -20,6 +21,6 @@ def cli(verbose):
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (count, convert, verify_command, demo):
+for command in (count, convert, verify_command, export, demo):
     cli.add_command(command)
 verify_command.name = "verify"
