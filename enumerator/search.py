@@ -194,7 +194,10 @@ class RegionSearch:
     def _solve(self, all_slack: bool, tight: bool = False):
         self._count.lps += 1
         self._count.lps_refined += tight
-        return self._lp.solve(all_slack=all_slack, tight=tight)
+        try:
+            return self._lp.solve(all_slack=all_slack, tight=tight)
+        except SolverError as exc:
+            raise SolverError(f"{exc}; at neuron {self._k} under prefix '{self._prefix()}'") from None
 
     def _lp_child(self, r: int, layer: _Layer, j: int, bit: bool, all_slack: bool):
         """Push the child's row at position r and decide it by LP.

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from solvers.base import LPProblem, LPResult, LPStatus, SlackLP, SolverError
 from solvers.highs_lp import HighsLP
+from solvers.pulp_lp import PulpLP
+from solvers.scipy_lp import ScipyLP
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 __all__ = [
     "BACKENDS",
+    "HighsLP",
+    "PulpLP",
+    "ScipyLP",
     "DEFAULT_TOLERANCES",
     "LPProblem",
     "LPResult",
@@ -23,7 +28,7 @@ __all__ = [
 ]
 
 #: Backends by name, in order of preference.
-BACKENDS: dict[str, type[SlackLP]] = {"highs": HighsLP}
+BACKENDS: dict[str, type[SlackLP]] = {"highs": HighsLP, "scipy": ScipyLP, "pulp": PulpLP}
 
 
 def available_backends() -> list[str]:
@@ -31,8 +36,12 @@ def available_backends() -> list[str]:
     return [name for name, cls in BACKENDS.items() if cls.is_installed()]
 
 
-def make_lp(name: str, problem: LPProblem, tolerances: Tolerances = DEFAULT_TOLERANCES) -> SlackLP:
+def make_lp(name: str, problem: LPProblem, tolerances: Tolerances = DEFAULT_TOLERANCES,
+            fallback: bool = True) -> SlackLP:
     """A new max-slack LP of backend ``name`` over ``problem``.
+
+    With ``fallback``, an undecided solve is retried on the other installed backends
+    (in order of preference) before it raises :class:`SolverError`.
 
     Raises
     ------
@@ -49,4 +58,5 @@ def make_lp(name: str, problem: LPProblem, tolerances: Tolerances = DEFAULT_TOLE
         raise ValueError(
             f"LP backend '{name}' needs {', '.join(cls.REQUIRED_MODULES)}, which is not installed"
         )
-    return cls(problem, tolerances)
+    others = tuple(BACKENDS[b] for b in available_backends() if b != name) if fallback else ()
+    return cls(problem, tolerances, others)

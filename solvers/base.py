@@ -16,8 +16,10 @@ backend keep one model and warm-start every solve.  Rows must have unit-norm ``g
 that ``t`` is a Euclidean distance in input space.
 
 Nothing here knows about networks.  A solve returns :class:`LPResult`; a native status
-that is neither optimal nor infeasible is retried once on a freshly built model and
-then raised as :class:`SolverError` -- never reported as infeasible.
+that is neither optimal nor infeasible is retried on a freshly built model with tight
+tolerances, then on each fallback backend (other installed backends, see
+:func:`solvers.make_lp`), and then raised as :class:`SolverError` -- never reported as
+infeasible.
 """
 
 from __future__ import annotations
@@ -103,9 +105,11 @@ class SlackLP(ABC):
     NAME: str = ""
     REQUIRED_MODULES: tuple[str, ...] = ()
 
-    def __init__(self, problem: LPProblem, tolerances: Tolerances = DEFAULT_TOLERANCES):
+    def __init__(self, problem: LPProblem, tolerances: Tolerances = DEFAULT_TOLERANCES,
+                 fallbacks: tuple[type["SlackLP"], ...] = ()):
         self.problem = problem
         self.tolerances = tolerances
+        self.fallbacks = fallbacks
         self._rows_g: list[np.ndarray] = []
         self._rows_h: list[float] = []
         self._rows_strict: list[bool] = []
@@ -154,17 +158,25 @@ class SlackLP(ABC):
         Raises
         ------
         SolverError
-            If the status is still undecided after one retry on a rebuilt model.
+            If the status is still undecided after a retry on a rebuilt model and on
+            every fallback backend.
         """
         result = self._solve_native(all_slack, tight)
         if result.status is LPStatus.UNDECIDED:
             self._rebuild()
             result = self._solve_native(all_slack, True)
+        tried = [f"{self.NAME}: '{result.native}'"]
+        for cls in self.fallbacks:
+            if result.status is not LPStatus.UNDECIDED:
+                break
+            other = cls(self.problem, self.tolerances)
+            for g, h, s in zip(self._rows_g, self._rows_h, self._rows_strict):
+                other.push(g, h, s)
+            result = other._solve_native(all_slack, True)
+            tried.append(f"{cls.NAME}: '{result.native}'")
         if result.status is LPStatus.UNDECIDED:
-            raise SolverError(
-                f"{self.NAME} LP with {self.n_rows} rows ended with status "
-                f"'{result.native}' after a retry on a fresh model"
-            )
+            raise SolverError(f"LP with {self.n_rows} rows undecided ({'; '.join(tried)}), "
+                              "after a retry on a fresh model")
         return result
 
     def _rebuild(self) -> None:

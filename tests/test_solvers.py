@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solvers import LPProblem, LPStatus, available_backends, make_lp
+from solvers import LPProblem, LPStatus, available_backends, make_lp  # noqa: F401
 
 
 def square_problem(cap=10.0):
@@ -43,3 +43,34 @@ def test_empty_interior_and_lower_dimensional_mode(backend):
 def test_unknown_backend_is_named():
     with pytest.raises(ValueError, match="unknown LP backend 'glpk'"):
         make_lp("glpk", square_problem())
+
+
+class _Stuck:
+    """Mixin: a backend whose every native solve ends undecided."""
+
+    NAME = "stuck"
+
+    def _solve_native(self, all_slack, tight):
+        from solvers.base import LPResult
+
+        return LPResult(LPStatus.UNDECIDED, None, None, "time limit reached")
+
+
+def test_undecided_status_falls_back_to_another_backend():
+    from solvers import HighsLP, ScipyLP
+
+    Stuck = type("StuckHighs", (_Stuck, HighsLP), {})
+    lp = Stuck(square_problem(), fallbacks=(ScipyLP,))
+    lp.push(np.array([1.0, 0.0]), 0.0, strict=True)
+    assert lp.solve().slack == pytest.approx(1.0)
+
+
+def test_undecided_everywhere_raises_naming_the_node(monkeypatch):
+    from enumerator import Heuristics, ReLUNetwork, SearchOptions, count_regions
+    from solvers import BACKENDS, HighsLP, SolverError
+
+    monkeypatch.setitem(BACKENDS, "stuck", type("StuckHighs", (_Stuck, HighsLP), {}))
+    monkeypatch.setattr("solvers.available_backends", lambda: ["stuck"])
+    net = ReLUNetwork.from_arrays([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    with pytest.raises(SolverError, match=r"undecided \(stuck: 'time limit reached'\).*at neuron \d"):
+        count_regions(net, backend="stuck", options=SearchOptions(heuristics=Heuristics.none()))
