@@ -27,7 +27,7 @@ import numpy as np
 from enumerator import Domain, ReLUNetwork, Unbounded, domain_from_metadata
 from shallow.network import ShallowNetwork
 
-__all__ = ["MismatchError", "VerifyReport", "verify", "probe_points", "RELATIVE_TOLERANCE"]
+__all__ = ["MismatchError", "VerifyReport", "verify", "compare_on_domain", "probe_points", "RELATIVE_TOLERANCE"]
 
 RELATIVE_TOLERANCE = 1e-9
 
@@ -152,11 +152,18 @@ def verify(network: ReLUNetwork, shallow: ShallowNetwork, domain: Domain | None 
     """
     check_pair(network, shallow)
     domain = domain_from_metadata(shallow.metadata["domain"]) if domain is None else domain
+    return compare_on_domain(network, shallow, domain, samples=samples, seed=seed, points=points)
+
+
+def compare_on_domain(network: ReLUNetwork, candidate, domain: Domain, *, samples: int = 1000, seed: int = 0,
+                      points: np.ndarray | None = None) -> VerifyReport:
+    """Compare any callable ``candidate`` (X (k, n) -> (k, m)) with ``network`` on the
+    probes of :func:`probe_points` (placed from ``network``) plus ``points``."""
     kinds = probe_points(network, domain, samples, np.random.default_rng(seed))
     if points is not None:
         kinds["given"] = np.atleast_2d(np.asarray(points, dtype=float))
     X = np.vstack(list(kinds.values()))
-    deep, flat = network(X), shallow(X)
+    deep, flat = network(X), candidate(X)
     err = np.abs(deep - flat).max(axis=1)
     worst = int(np.argmax(err)) if len(err) else 0
     tol = RELATIVE_TOLERANCE * max(1.0, float(np.abs(deep).max()) if len(deep) else 1.0)

@@ -74,3 +74,16 @@ def test_undecided_everywhere_raises_naming_the_node(monkeypatch):
     net = ReLUNetwork.from_arrays([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
     with pytest.raises(SolverError, match=r"undecided \(stuck: 'time limit reached'\).*at neuron \d"):
         count_regions(net, backend="stuck", options=SearchOptions(heuristics=Heuristics.none()))
+
+
+@pytest.mark.parametrize("arch", [(1, 8, 8, 8, 1), (2, 8, 8, 1), (3, 12, 12, 1), (2, 16, 16, 16, 1),
+                                  (4, 8, 8, 8, 1)])
+def test_every_backend_gives_the_highs_regions(arch):
+    from enumerator import enumerate_regions
+    from enumerator.random_nets import he_normal_network
+
+    net = he_normal_network(arch, seed=0)
+    reference = {r.pattern for r in enumerate_regions(net, backend="highs").regions}
+    for name in available_backends():
+        if name != "highs":
+            assert {r.pattern for r in enumerate_regions(net, backend=name).regions} == reference, name
