@@ -29,6 +29,7 @@ import scipy.linalg
 from enumerator.domain import Domain
 from enumerator.network import ReLUNetwork
 from solvers.milp import exact_preactivation_bounds
+from solvers.tolerances import DEFAULT_TOLERANCES
 
 __all__ = ["StableNeurons", "CompressionResult", "stable_neurons", "compress_network"]
 
@@ -79,7 +80,8 @@ class CompressionResult:
         return self.removed_inactive + self.folded_active
 
 
-def stable_neurons(network: ReLUNetwork, domain: Domain, margin: float = 1e-9) -> StableNeurons:
+def stable_neurons(network: ReLUNetwork, domain: Domain,
+                   margin: float = DEFAULT_TOLERANCES.stable_margin) -> StableNeurons:
     """Exact bounds (MILP) and the stably active / inactive neurons on ``domain``.
 
     ``margin`` (pre-activation units) keeps near-zero bounds undecided, so MILP
@@ -98,7 +100,7 @@ def stable_neurons(network: ReLUNetwork, domain: Domain, margin: float = 1e-9) -
     return StableNeurons(lower, upper, tuple(L > margin for L in lower), tuple(U < -margin for U in upper))
 
 
-def _fold_by_rank(W, b, W_next, b_next, active, rank_tol=1e-10):
+def _fold_by_rank(W, b, W_next, b_next, active, rank_tol=DEFAULT_TOLERANCES.fold_rank):
     """Remove dependent stably active rows of (W, b), folding them into (W_next, b_next)."""
     idx = np.flatnonzero(active)
     if len(idx) < 2:
@@ -114,7 +116,7 @@ def _fold_by_rank(W, b, W_next, b_next, active, rank_tol=1e-10):
         T = np.linalg.lstsq(W[basis].T, W[dependent].T, rcond=None)[0].T
     else:  # every active row is zero: z_D = b_D
         T = np.zeros((len(dependent), 0))
-    if not np.allclose(T @ W[basis], W[dependent], rtol=0, atol=1e-10 * max(1.0, np.abs(W).max())):
+    if not np.allclose(T @ W[basis], W[dependent], rtol=0, atol=rank_tol * max(1.0, np.abs(W).max())):
         return W, b, W_next, b_next, 0
     W_next = W_next.copy()
     b_next = b_next + W_next[:, dependent] @ (b[dependent] - T @ b[basis])
@@ -123,7 +125,8 @@ def _fold_by_rank(W, b, W_next, b_next, active, rank_tol=1e-10):
     return W[keep], b[keep], W_next[:, keep], b_next, len(dependent)
 
 
-def compress_network(network: ReLUNetwork, domain: Domain, margin: float = 1e-9) -> CompressionResult:
+def compress_network(network: ReLUNetwork, domain: Domain,
+                     margin: float = DEFAULT_TOLERANCES.stable_margin) -> CompressionResult:
     """Lossless compression of ``network`` on ``domain`` (module docstring)."""
     stable = stable_neurons(network, domain, margin)
     Ws = [np.array(W) for W, _ in network.layers]

@@ -23,6 +23,7 @@ import numpy as np
 
 from enumerator.npzio import read_npz
 from solvers.geometry import bounding_box, chebyshev_center
+from solvers.tolerances import DEFAULT_TOLERANCES
 
 __all__ = ["DomainError", "Domain", "Box", "Polytope", "Unbounded", "load_polytope", "domain_from_metadata"]
 
@@ -146,8 +147,9 @@ class Polytope(Domain):
                 raise DomainError(f"polytope is empty: row {i} reads 0 <= {b[i]}")
             raise DomainError(f"polytope row {i} of A is all zeros")
         center, radius = chebyshev_center(A, b)
-        if not radius > 1e-9:
-            what = "is empty" if radius < -1e-9 else "has no interior"
+        tol = DEFAULT_TOLERANCES.domain_interior
+        if not radius > tol:
+            what = "is empty" if radius < -tol else "has no interior"
             raise DomainError(f"polytope {what} (largest inscribed ball radius {radius:.3g})")
         lo, hi = bounding_box(A, b)
         for name, value in (("A", A), ("b", b), ("n", A.shape[1]), ("lower", _frozen(lo)),

@@ -162,10 +162,11 @@ class RegionSearch:
         inner = x
         margin = min(float(np.min(G @ x - H)) if len(H) else np.inf,
                      float(np.min(np.minimum(x - d.lower, d.upper - x))))
-        if margin < 1e-5:  # pull towards the domain centre, keeping most of the slack
+        tol = self.options.tolerances
+        if margin < tol.vertex_interior:  # pull towards the domain centre, keeping most of the slack
             lam = 0.25 * self._margin(x, r) / d.slack_cap
             inner = x + lam * (self._center - x)
-        return polytope_vertices(G, H, d.lower, d.upper, inner)
+        return polytope_vertices(G, H, d.lower, d.upper, inner, tol.vertex_interior, tol.vertex_check)
 
     def _set_row(self, r: int, layer: _Layer, j: int, bit: bool) -> None:
         """Write path row ``r``: ``PG[r] . x - slack >= PH[r]`` for neuron j in state bit."""

@@ -26,10 +26,11 @@ import numpy as np
 
 from enumerator import Domain, ReLUNetwork, Unbounded, domain_from_metadata
 from shallow.network import ShallowNetwork
+from solvers.tolerances import DEFAULT_TOLERANCES
 
 __all__ = ["MismatchError", "VerifyReport", "verify", "compare_on_domain", "probe_points", "RELATIVE_TOLERANCE"]
 
-RELATIVE_TOLERANCE = 1e-9
+RELATIVE_TOLERANCE = DEFAULT_TOLERANCES.verify_relative
 
 
 class MismatchError(ValueError):

@@ -26,6 +26,22 @@ bound_margin : float
 vertex_margin : float
     Vertex signs fix a neuron only when every vertex of the node's polytope clears
     its hyperplane by this much (absorbs the rounding of Qhull's vertices).
+vertex_interior : float
+    Qhull is only asked for a node's vertices from an interior point at least this far
+    from every facet (else the heuristic is skipped and LPs decide).
+vertex_check : float
+    Qhull's vertices are trusted only if none violates a facet by more than this.
+domain_interior : float
+    A polytope domain must contain a ball of at least this radius.
+verify_relative : float
+    ``verify`` passes iff ``|shallow - deep| <= verify_relative * max(1, max |deep|)``
+    over the probes (see :mod:`shallow.verify` for why).
+stable_margin : float
+    A neuron is stable only if its exact bound clears zero by this much
+    (pre-activation units), so MILP tolerances cannot fake stability.
+fold_rank : float
+    Relative size under which a pivot of the QR of stably active rows counts as zero
+    when folding dependent rows (and the residual allowed for the fold).
 lower_dim_strict : float
     In the lower-dimensional search, a pattern is realizable iff its strict (active)
     constraints can all be satisfied with slack above this while the non-strict ones
@@ -50,6 +66,12 @@ class Tolerances:
     witness_inherit: float = 1e-6
     bound_margin: float = 1e-9
     vertex_margin: float = 1e-7
+    vertex_interior: float = 1e-5
+    vertex_check: float = 1e-7
+    domain_interior: float = 1e-9
+    verify_relative: float = 1e-9
+    stable_margin: float = 1e-9
+    fold_rank: float = 1e-10
     lower_dim_strict: float = 1e-9
 
 

@@ -19,8 +19,7 @@ __all__ = ["polytope_vertices", "vertex_signs", "vertex_candidate"]
 
 
 def polytope_vertices(G: np.ndarray, H: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                      interior: np.ndarray, min_margin: float = 1e-5,
-                      check_tol: float = 1e-7) -> np.ndarray | None:
+                      interior: np.ndarray, min_margin: float, check_tol: float) -> np.ndarray | None:
     """Vertices of ``{x : lower <= x <= upper, G x >= H}`` (rows of ``G`` unit norm).
 
     Parameters

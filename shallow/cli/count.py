@@ -31,12 +31,17 @@ def count(net, box, unbounded, polytope, lower_dim, solver, disabled, max_region
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             heuristics=build_heuristics(disabled))
     search = RegionSearch(network, domain, backend=solver, options=options)
+    interrupted = False
     with tqdm(desc="regions", unit=" patterns", delay=1.0, file=sys.stderr, disable=None, leave=False) as bar:
-        for _ in search.run(materialize=False):
-            bar.update()
+        try:
+            for _ in search.run(materialize=False):
+                bar.update()
+        except KeyboardInterrupt:  # landed outside the search's own frame
+            interrupted = True
     stats = search.stats
+    stop_reason = "interrupted" if interrupted else search.stop_reason
     report = {"network": net, "architecture": repr(network), "domain": domain.describe(),
-              **stats.as_dict(), "complete": search.complete, "stop_reason": search.stop_reason}
+              **stats.as_dict(), "complete": search.complete and not interrupted, "stop_reason": stop_reason}
     if not lower_dim:
         del report["patterns"]
     if as_json:
@@ -49,7 +54,7 @@ def count(net, box, unbounded, polytope, lower_dim, solver, disabled, max_region
             click.echo(f"patterns  {stats.patterns}")
         click.echo(f"search    {stats.nodes} nodes, {stats.lps} LPs ({stats.lps_infeasible} infeasible), "
                    f"{stats.seconds:.2f} s")
-        if not search.complete:
-            click.echo(f"INCOMPLETE ({search.stop_reason}): counts are lower bounds")
-    if search.stop_reason == "interrupted":
+        if not report["complete"]:
+            click.echo(f"INCOMPLETE ({stop_reason}): counts are lower bounds")
+    if stop_reason == "interrupted":
         sys.exit(130)
