@@ -343,7 +343,6 @@ class RegionSearch:
         blocks = net.blocks
         ends = np.cumsum(net.widths).tolist()
         starts = [0] + ends[:-1]
-        layer_of = [i for i, w in enumerate(net.widths) for _ in range(w)]
         self._lp = make_lp(self.backend, self._problem, self.options.tolerances)
         self._PG = np.zeros((N, net.n_inputs))
         self._PH = np.zeros(N)

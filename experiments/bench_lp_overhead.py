@@ -47,7 +47,7 @@ def measure(options: dict, repeat: int = 2000) -> dict:
         h.run()
     unchanged = (time.perf_counter() - t0) / repeat
     t0 = time.perf_counter()
-    for i in range(repeat):
+    for _ in range(repeat):
         a = rng.normal(size=n)
         a /= np.linalg.norm(a)
         h.addRow(-0.3 * rng.random(), inf, n + 1, idx, np.append(a, -1.0))

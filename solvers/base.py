@@ -33,7 +33,7 @@ import numpy as np
 
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
-__all__ = ["LPStatus", "LPResult", "SolverError", "SlackLP", "LPProblem"]
+__all__ = ["LPStatus", "LPResult", "SolverError", "SlackLP", "RebuildingLP", "LPProblem"]
 
 
 class SolverError(RuntimeError):
@@ -200,3 +200,17 @@ class SlackLP(ABC):
     @abstractmethod
     def _solve_native(self, all_slack: bool, tight: bool) -> LPResult:
         """One native solve; may return UNDECIDED."""
+
+
+class RebuildingLP(SlackLP):
+    """Base of backends that assemble the whole LP for every solve from the rows kept
+    by :class:`SlackLP` (no native model to maintain between solves)."""
+
+    def _build(self) -> None:
+        pass
+
+    def _add_row(self, g: np.ndarray, h: float, strict: bool) -> None:
+        pass
+
+    def _remove_rows(self, first: int, count: int) -> None:
+        pass

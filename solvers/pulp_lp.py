@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from solvers.base import LPResult, LPStatus, SlackLP
+from solvers.base import LPResult, LPStatus, RebuildingLP
 from solvers.scipy_lp import max_slack_arrays
 
 __all__ = ["PulpLP"]
@@ -35,20 +35,11 @@ def _silence_highs_banner() -> None:
         highspy.Highs()
 
 
-class PulpLP(SlackLP):
+class PulpLP(RebuildingLP):
     """Max-slack LP through PuLP (HiGHS if available, else CBC)."""
 
     NAME = "pulp"
     REQUIRED_MODULES = ("pulp",)
-
-    def _build(self) -> None:
-        pass  # rows live in the base class; the model is assembled per solve
-
-    def _add_row(self, g, h, strict) -> None:
-        pass
-
-    def _remove_rows(self, first, count) -> None:
-        pass
 
     def _solver(self, tight: bool):
         import pulp

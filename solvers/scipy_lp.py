@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solvers.base import LPResult, LPStatus, SlackLP
+from solvers.base import LPResult, LPStatus, RebuildingLP, SlackLP
 
 __all__ = ["ScipyLP", "max_slack_arrays"]
 
@@ -42,20 +42,11 @@ def max_slack_arrays(lp: SlackLP, all_slack: bool):
     return c, np.array(rows).reshape(-1, n + 2), np.array(rhs), bounds
 
 
-class ScipyLP(SlackLP):
+class ScipyLP(RebuildingLP):
     """Max-slack LP solved by ``scipy.optimize.linprog`` (HiGHS inside SciPy)."""
 
     NAME = "scipy"
     REQUIRED_MODULES = ("scipy",)
-
-    def _build(self) -> None:
-        pass  # rows live in the base class; the model is assembled per solve
-
-    def _add_row(self, g, h, strict) -> None:
-        pass
-
-    def _remove_rows(self, first, count) -> None:
-        pass
 
     def _solve_native(self, all_slack: bool, tight: bool) -> LPResult:
         from scipy.optimize import linprog

@@ -26,7 +26,7 @@ def test_each_heuristic_gives_the_plain_regions(arch, seed):
     Ws, bs = random_net(arch, seed)
     results = {name: region_patterns(Ws, bs, heuristics=h) for name, h in CONFIGS.items()}
     plain = results["plain"][0]
-    for name, (ours, res) in results.items():
+    for name, (ours, _) in results.items():
         assert ours == plain, name
     assert results["all"][1].stats.lps < results["plain"][1].stats.lps
 

@@ -11,8 +11,15 @@ from tqdm import tqdm
 
 from enumerator import RegionSearch, SearchOptions
 from shallow.build import build
-from shallow.cli.options import (build_domain, build_heuristics, domain_options, library_errors,
-                                 load_network, network_argument, search_options)
+from shallow.cli.options import (
+    build_domain,
+    build_heuristics,
+    domain_options,
+    library_errors,
+    load_network,
+    network_argument,
+    search_options,
+)
 from shallow.io import save_shallow
 
 

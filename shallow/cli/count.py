@@ -9,8 +9,15 @@ import click
 from tqdm import tqdm
 
 from enumerator import RegionSearch, SearchOptions
-from shallow.cli.options import (build_domain, build_heuristics, domain_options, library_errors,
-                                 load_network, network_argument, search_options)
+from shallow.cli.options import (
+    build_domain,
+    build_heuristics,
+    domain_options,
+    library_errors,
+    load_network,
+    network_argument,
+    search_options,
+)
 
 
 @click.command(short_help="Count linear regions.")

@@ -30,6 +30,7 @@ def export(shallow_path, output, fmt, M):
     try:
         __import__(module)
     except ImportError:
-        raise click.ClickException(f"--format {fmt} needs the '{module}' package: pip install 'relu-shallow[{fmt}]'")
+        raise click.ClickException(
+            f"--format {fmt} needs the '{module}' package: pip install 'relu-shallow[{fmt}]'") from None
     writer(load_shallow(shallow_path), output, M)
     click.echo(f"wrote {output} ({fmt}, M = {M:g})")

@@ -7,7 +7,7 @@ import functools
 
 import click
 
-from enumerator import Box, Heuristics, Polytope, ReLUNetwork, Unbounded, load_polytope
+from enumerator import Box, Heuristics, ReLUNetwork, Unbounded, load_polytope
 from enumerator.domain import Domain
 from solvers import BACKENDS
 
