@@ -8,7 +8,8 @@ import click
 
 from enumerator import count_regions
 from enumerator.compress import compress_network
-from shallow.cli.options import build_domain, domain_options, library_errors, load_network, network_argument
+from shallow.cli.options import (build_domain, domain_options, library_errors, load_network, network_argument,
+                                 solver_option)
 from shallow.cli.verify import print_report
 from shallow.verify import compare_on_domain
 
@@ -17,9 +18,10 @@ from shallow.verify import compare_on_domain
 @network_argument
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Compressed network .npz.")
 @domain_options
+@solver_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
-def compress(net, output, box, unbounded, polytope, as_json):
+def compress(net, output, box, unbounded, polytope, solver, as_json):
     """Compress NET.npz on the domain without changing its function there.
 
     Exact pre-activation bounds (MILP) find the stable neurons; stably inactive
@@ -34,7 +36,7 @@ def compress(net, output, box, unbounded, polytope, as_json):
     result = compress_network(network, domain)
     small = result.network
     report = compare_on_domain(network, small, domain, samples=2000)
-    before, after = count_regions(network, domain), count_regions(small, domain)
+    before, after = count_regions(network, domain, backend=solver), count_regions(small, domain, backend=solver)
     summary = {"neurons_before": network.n_neurons, "neurons_after": small.n_neurons,
                "removed_inactive": result.removed_inactive, "folded_active": result.folded_active,
                "merged_layers": result.merged_layers, "architecture_before": repr(network),

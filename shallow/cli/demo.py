@@ -12,7 +12,7 @@ import click
 
 from enumerator import Box, ReLUNetwork
 from shallow.cli.convert import convert_network
-from shallow.cli.options import library_errors
+from shallow.cli.options import library_errors, solver_option
 from shallow.cli.verify import print_report
 from shallow.explain import explain_point
 from shallow.io import save_shallow
@@ -23,8 +23,9 @@ BUNDLED = "two_moons.npz"
 
 @click.command(short_help="Run count, convert, verify and explain on a bundled model.")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="demo-output", show_default=True)
+@solver_option
 @library_errors
-def demo(output_dir):
+def demo(output_dir, solver):
     """Count the regions of a bundled 2-16-16-1 two-moons classifier on [-1, 1]^2,
     build its three-layer network, verify it, explain one input, and write
     network.npz, shallow.npz, report.json and explanation.txt to OUTPUT_DIR."""
@@ -36,7 +37,7 @@ def demo(output_dir):
     network = ReLUNetwork.from_npz(out / "network.npz")
     domain = Box.cube(network.n_inputs)
     click.echo(f"model      {BUNDLED} ({network!r}) over {domain.describe()}")
-    shallow, search = convert_network(network, domain)
+    shallow, search = convert_network(network, domain, solver=solver)
     stats = search.stats
     click.echo(f"count      {stats.regions} regions, {stats.patterns} patterns "
                f"({stats.lps} LPs, {stats.seconds:.2f} s)")

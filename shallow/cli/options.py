@@ -29,6 +29,12 @@ def domain_options(f):
     return f
 
 
+def solver_option(f):
+    """``--solver NAME``: the LP backend of every enumeration the command runs."""
+    return click.option("--solver", type=click.Choice(list(BACKENDS)), default="highs", show_default=True,
+                        help="LP backend.")(f)
+
+
 def search_options(f):
     """``--solver``, ``--no-heuristic``, ``--max-regions``, ``--time-limit``."""
     f = click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -37,9 +43,7 @@ def search_options(f):
                      help="Stop after this many regions; the result is marked incomplete.")(f)
     f = click.option("--no-heuristic", "disabled", multiple=True, type=click.Choice(HEURISTIC_NAMES),
                      help="Switch a pruning heuristic off (repeatable; for ablations).")(f)
-    f = click.option("--solver", type=click.Choice(list(BACKENDS)), default="highs", show_default=True,
-                     help="LP backend.")(f)
-    return f
+    return solver_option(f)
 
 
 def build_domain(n: int, box, unbounded: bool, polytope) -> Domain:
