@@ -204,12 +204,14 @@ class RegionSearch:
         """Push the child's row at position r and decide it by LP.
 
         Returns ``(x, slack)`` if the child is feasible (full-dimensional when
-        ``all_slack``, realizable otherwise), else None with the row popped.
+        ``all_slack``, realizable otherwise), else None with the row popped; then
+        ``self._last_optimum`` holds the LP optimum (-inf if infeasible).
         """
         tol = self.options.tolerances
         self._push_row(r, layer, j, bit)
         threshold = tol.slack_min if all_slack else tol.lower_dim_strict
         res = self._solve(all_slack)
+        self._last_optimum = res.slack if res.status is LPStatus.OPTIMAL else -np.inf
         tight = False
         if res.status is LPStatus.OPTIMAL and abs(res.slack - threshold) < tol.slack_refine:
             res, tight = self._solve(all_slack, tight=True), True
@@ -275,7 +277,7 @@ class RegionSearch:
                 self._count.witness_skips += 1
                 out.append((bit, x, min(slack, abs(d)), lowdim))
                 continue
-            found = None
+            found, self._last_optimum = None, 0.0
             if bit != w_bit and inherit and h.mirror and not lowdim:
                 found = self._mirror_child(x, d, r, layer, j, bit)
             if found is None and h.vertex_witness and layer.V is not None and not lowdim:
@@ -283,7 +285,10 @@ class RegionSearch:
             child_lowdim = lowdim
             if found is None and not lowdim:
                 found = self._lp_child(r, layer, j, bit, all_slack=True)
-            if found is None and lower_dim:
+            # A lower-dimensional point has every row's slack >= 0, so a full-dimensional
+            # optimum clearly below 0 already proves the child empty.
+            could_be_thin = lowdim or self._last_optimum > -self.options.tolerances.slack_refine
+            if found is None and lower_dim and could_be_thin:
                 found = self._lp_child(r, layer, j, bit, all_slack=False)
                 child_lowdim = True
             if found is not None:
