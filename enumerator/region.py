@@ -33,7 +33,8 @@ class Region:
         N, the pattern length.
     witness : ndarray (n,)
         A point of the region.  For a full-dimensional region its forward-pass pattern
-        is ``s`` and it lies at least ``slack`` from every cutting hyperplane.
+        is ``s`` and it lies at least ``slack`` from every cutting hyperplane.  It is in
+        the domain (for a polytope domain, up to the LP feasibility tolerance 1e-9).
     slack : float
         Certified distance from ``witness`` to the nearest cutting hyperplane of the
         region (input units; a lower bound on the inscribed radius of ``R_s`` in

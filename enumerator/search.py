@@ -358,11 +358,8 @@ class RegionSearch:
         self._t0 = time.perf_counter()
         self.complete, self.stop_reason = False, "running"
         count = self._count
-        lower_dim = self.options.include_lower_dim
-
         x = self._init_root()
         slack, lowdim, r, k = self.domain.slack_cap, False, 0, 0
-        maps = None
         li = -1  # current block index; -1 before the first
         stack: list[tuple] = []
         try:
@@ -376,10 +373,7 @@ class RegionSearch:
                         M, v = np.eye(net.n_inputs), np.zeros(net.n_inputs)
                     if li + 1 == len(blocks):  # leaf
                         maps = net.output.apply_map(M, v)
-                        found = self._leaf(x, slack, lowdim, maps, materialize)
-                        if lowdim and not lower_dim:
-                            raise EnumerationError("internal: lower-dimensional leaf in full-dimensional search")
-                        yield found
+                        yield self._leaf(x, slack, lowdim, maps, materialize)
                         reason = self._out_of_budget()
                         if reason:
                             self.stop_reason = reason
