@@ -160,13 +160,14 @@ class Polytope(Domain):
             self, "slack_cap", float(np.linalg.norm(span)) if np.all(np.isfinite(span)) else 1.0
         )
 
-    def sample(self, k, rng):
-        """Uniform by rejection from the bounding box (bounded polytopes only)."""
-        if not (np.all(np.isfinite(self.lower)) and np.all(np.isfinite(self.upper))):
-            raise DomainError("cannot sample uniformly from an unbounded polytope")
+    def sample(self, k, rng, scale: float = 10.0):
+        """Uniform by rejection from the bounding box; for an unbounded polytope,
+        Gaussian around the Chebyshev centre (standard deviation ``scale``) by rejection."""
+        bounded = bool(np.all(np.isfinite(self.lower)) and np.all(np.isfinite(self.upper)))
         out, have = [], 0
         for _ in range(10_000):
-            X = rng.uniform(self.lower, self.upper, size=(max(4 * k, 64), self.n))
+            size = (max(4 * k, 64), self.n)
+            X = rng.uniform(self.lower, self.upper, size) if bounded else self.center + rng.normal(scale=scale, size=size)
             X = X[self.contains(X)]
             out.append(X)
             have += len(X)

@@ -8,7 +8,7 @@ Probes (all derived from the *deep* network alone, never from the shallow one):
 * ``corner``: from each boundary point, along its hyperplane to the next one (a point
   on two boundaries: a vertex in 2-D);
 * ``box_corner``: the corners of the domain's bounding box (all of them for n <= 12);
-* ``far`` (R^n only): points at distance 1e2, 1e4 and 1e6.
+* ``far`` (unbounded domains): points of the domain at distance 1e2, 1e4 and 1e6.
 
 Tolerance: ``|shallow(x) - deep(x)| <= 1e-9 * max(1, max |deep|)``.  Both sides
 compute the same affine map in different orders (the deep net layer by layer, the
@@ -126,10 +126,12 @@ def probe_points(network: ReLUNetwork, domain: Domain, samples: int, rng: np.ran
             bits = rng.integers(0, 2, size=(4096, n))
         corners = np.where(bits, domain.upper, domain.lower)
         kinds["box_corner"] = list(corners[domain.contains(corners, tol=1e-12)])
-    if isinstance(domain, Unbounded):
+    else:  # unbounded: R^n or an unbounded polytope
         dirs = rng.normal(size=(max(3, samples // 10), n))
         dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-        kinds["far"] = [d * r for d in dirs for r in (1e2, 1e4, 1e6)]
+        center = np.zeros(n) if isinstance(domain, Unbounded) else domain.center
+        far = np.array([center + d * r for d in dirs for r in (1e2, 1e4, 1e6)])
+        kinds["far"] = list(far[domain.contains(far)])
     return {k: np.array(v, dtype=float).reshape(-1, n) for k, v in kinds.items()}
 
 

@@ -136,3 +136,11 @@ def test_inf_minus_inf_raises():
         layer.pre_activation(np.array([[np.inf, 3.0]]))  # inf * inf - 3 inf
     assert layer.pre_activation(np.array([[np.inf, -3.0]]))[0, 0] == np.inf
     assert layer.pre_activation(np.array([[2.0, 2.0]]))[0, 0] == 0.0  # 2 inf - 2 inf as weights: q = 0
+
+
+def test_unbounded_polytope_domain():
+    net = he_normal_network((2, 6, 6, 1), seed=0, bias_std=1.0)
+    half_plane = Polytope(np.array([[1.0, 1.0]]), np.array([1.0]))
+    shallow, _ = convert(net, half_plane)
+    report = verify(net, shallow, samples=1000)
+    assert report.passed and report.probes_by_kind["far"] > 0
