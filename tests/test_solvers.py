@@ -76,9 +76,12 @@ def test_undecided_everywhere_raises_naming_the_node(monkeypatch):
         count_regions(net, backend="stuck", options=SearchOptions(heuristics=Heuristics.none()))
 
 
-@pytest.mark.parametrize("arch", [(1, 8, 8, 8, 1), (2, 8, 8, 1), (3, 12, 12, 1), (2, 16, 16, 16, 1),
-                                  (4, 8, 8, 8, 1)])
+@pytest.mark.parametrize("arch", [
+    (1, 8, 8, 8, 1), (2, 8, 8, 1), (3, 12, 12, 1), (2, 16, 16, 16, 1), (4, 8, 8, 8, 1),
+    pytest.param((5, 10, 10, 2), marks=pytest.mark.slow), pytest.param((8, 8, 8, 1), marks=pytest.mark.slow),
+])
 def test_every_backend_gives_the_highs_regions(arch):
+    """All P1 reference nets (the two largest take about two minutes each)."""
     from enumerator import enumerate_regions
     from enumerator.random_nets import he_normal_network
 
