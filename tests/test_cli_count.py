@@ -82,6 +82,10 @@ def test_count_ablation_flag_gives_the_same_count(runner, crossing_lines):
                                            "--no-heuristic", "vertex_bounds"]).stdout)
     assert plain["regions"] == base["regions"]
     assert plain["witness_skips"] == 0
+    mirror = json.loads(runner.invoke(cli, ["count", str(crossing_lines), "--json", "--heuristic", "mirror"]).stdout)
+    assert mirror["regions"] == base["regions"]
+    out = runner.invoke(cli, ["count", str(crossing_lines), "--heuristic", "mirror", "--no-heuristic", "mirror"])
+    assert out.exit_code == 2 and "both switched on and off" in out.output
 
 
 def test_count_time_limit_marks_incomplete(runner, tmp_path):

@@ -56,8 +56,8 @@ def convert_network(network, domain, *, full_dim_only=False, compress=True, solv
 @search_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
-def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, solver, disabled, max_regions,
-            time_limit, as_json):
+def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, solver, enabled, disabled,
+            max_regions, time_limit, as_json):
     """Enumerate the regions of NET.npz and write the equivalent shallow network.
 
     By default every realizable pattern is used, so the shallow network equals the
@@ -68,7 +68,7 @@ def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, s
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     shallow, search = convert_network(network, domain, full_dim_only=full_dim_only, compress=not no_compress,
-                                      solver=solver, heuristics=build_heuristics(disabled),
+                                      solver=solver, heuristics=build_heuristics(enabled, disabled),
                                       max_regions=max_regions, time_limit=time_limit)
     save_shallow(shallow, output)
     md = shallow.metadata

@@ -27,7 +27,7 @@ from shallow.cli.options import (
 @search_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
-def count(net, box, unbounded, polytope, lower_dim, solver, disabled, max_regions, time_limit, as_json):
+def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, max_regions, time_limit, as_json):
     """Count the full-dimensional activation regions of NET.npz over the domain.
 
     With --lower-dim, also count every realizable canonical pattern ("patterns").
@@ -36,7 +36,7 @@ def count(net, box, unbounded, polytope, lower_dim, solver, disabled, max_region
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
-                            heuristics=build_heuristics(disabled))
+                            heuristics=build_heuristics(enabled, disabled))
     search = RegionSearch(network, domain, backend=solver, options=options)
     interrupted = False
     with tqdm(desc="regions", unit=" patterns", delay=1.0, file=sys.stderr, disable=None, leave=False) as bar:

@@ -43,6 +43,8 @@ def search_options(f):
                      help="Stop after this many regions; the result is marked incomplete.")(f)
     f = click.option("--no-heuristic", "disabled", multiple=True, type=click.Choice(HEURISTIC_NAMES),
                      help="Switch a pruning heuristic off (repeatable; for ablations).")(f)
+    f = click.option("--heuristic", "enabled", multiple=True, type=click.Choice(HEURISTIC_NAMES),
+                     help="Switch a pruning heuristic on (repeatable; mirror is off by default).")(f)
     return solver_option(f)
 
 
@@ -62,9 +64,13 @@ def build_domain(n: int, box, unbounded: bool, polytope) -> Domain:
     return Box.cube(n, lo, hi)
 
 
-def build_heuristics(disabled) -> Heuristics:
-    """Default heuristics with the named ones switched off."""
-    return dataclasses.replace(Heuristics(), **{name: False for name in disabled})
+def build_heuristics(enabled, disabled) -> Heuristics:
+    """Default heuristics with the named ones switched on / off."""
+    both = set(enabled) & set(disabled)
+    if both:
+        raise click.UsageError(f"heuristic {sorted(both)[0]} is both switched on and off")
+    return dataclasses.replace(Heuristics(), **{name: True for name in enabled},
+                               **{name: False for name in disabled})
 
 
 def load_network(path: str) -> ReLUNetwork:
