@@ -8,8 +8,14 @@ import click
 
 from enumerator import count_regions
 from enumerator.compress import compress_network
-from shallow.cli.options import (build_domain, domain_options, library_errors, load_network, network_argument,
-                                 solver_option)
+from shallow.cli.options import (
+    build_domain,
+    domain_options,
+    library_errors,
+    load_network,
+    network_argument,
+    solver_option,
+)
 from shallow.cli.verify import print_report
 from shallow.verify import compare_on_domain
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 
 import click
-from tqdm import tqdm
 
 from enumerator import RegionSearch, SearchOptions
 from shallow.build import build
@@ -19,6 +17,7 @@ from shallow.cli.options import (
     load_network,
     network_argument,
     search_options,
+    with_progress,
 )
 from shallow.io import save_shallow
 
@@ -33,12 +32,7 @@ def convert_network(network, domain, *, full_dim_only=False, compress=True, solv
     options = SearchOptions(include_lower_dim=not full_dim_only, max_regions=max_regions,
                             time_limit=time_limit, **({"heuristics": heuristics} if heuristics else {}))
     search = RegionSearch(network, domain, backend=solver, options=options)
-    regions = []
-    with tqdm(desc="regions", unit=" patterns", delay=1.0, file=sys.stderr, disable=None if progress else True,
-              leave=False) as bar:
-        for region in search.run():
-            regions.append(region)
-            bar.update()
+    regions = list(with_progress(search.run(), show=progress))
     if not search.complete:
         raise click.ClickException(
             f"enumeration ended early ({search.stop_reason}) after {len(regions)} patterns; "

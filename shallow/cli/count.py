@@ -6,7 +6,6 @@ import json
 import sys
 
 import click
-from tqdm import tqdm
 
 from enumerator import RegionSearch, SearchOptions
 from shallow.cli.options import (
@@ -17,6 +16,7 @@ from shallow.cli.options import (
     load_network,
     network_argument,
     search_options,
+    with_progress,
 )
 
 
@@ -39,12 +39,11 @@ def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, m
                             heuristics=build_heuristics(enabled, disabled))
     search = RegionSearch(network, domain, backend=solver, options=options)
     interrupted = False
-    with tqdm(desc="regions", unit=" patterns", delay=1.0, file=sys.stderr, disable=None, leave=False) as bar:
-        try:
-            for _ in search.run(materialize=False):
-                bar.update()
-        except KeyboardInterrupt:  # landed outside the search's own frame
-            interrupted = True
+    try:
+        for _ in with_progress(search.run(materialize=False)):
+            pass
+    except KeyboardInterrupt:  # landed outside the search's own frame
+        interrupted = True
     stats = search.stats
     stop_reason = "interrupted" if interrupted else search.stop_reason
     report = {"network": net, "architecture": repr(network), "domain": domain.describe(),

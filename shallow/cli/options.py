@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import sys
 
 import click
+from tqdm import tqdm
 
 from enumerator import Box, Heuristics, ReLUNetwork, Unbounded, load_polytope
 from enumerator.domain import Domain
@@ -91,3 +93,13 @@ def library_errors(f):
             raise click.ClickException(str(exc)) from None
 
     return wrapper
+
+
+def with_progress(items, show: bool = True):
+    """Yield ``items``, counting them on a stderr progress bar that appears after one
+    second, on a terminal only."""
+    with tqdm(desc="regions", unit=" patterns", delay=1.0, file=sys.stderr, disable=None if show else True,
+              leave=False) as bar:
+        for item in items:
+            bar.update()
+            yield item
