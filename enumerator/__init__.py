@@ -6,10 +6,12 @@ from enumerator.network import NetworkError, ReLUNetwork
 from enumerator.options import Heuristics, SearchOptions
 from enumerator.region import EnumerationResult, Region, SearchStats, pack_pattern, unpack_pattern
 from enumerator.search import EnumerationError, RegionSearch
+from enumerator.subtree import CheckpointError, Subtree, load_checkpoint, save_checkpoint
 
 __all__ = [
-    "Box", "Domain", "DomainError", "EnumerationError", "EnumerationResult", "Heuristics",
+    "Box", "CheckpointError", "Domain", "DomainError", "EnumerationError", "EnumerationResult", "Heuristics",
     "NetworkError", "Polytope", "ReLUNetwork", "Region", "RegionSearch", "RegionStream",
-    "SearchOptions", "SearchStats", "Unbounded", "count_regions", "enumerate_regions",
-    "domain_from_metadata", "iter_regions", "load_polytope", "pack_pattern", "unpack_pattern",
+    "SearchOptions", "SearchStats", "Subtree", "Unbounded", "count_regions", "domain_from_metadata",
+    "enumerate_regions", "iter_regions", "load_checkpoint", "load_polytope", "pack_pattern",
+    "save_checkpoint", "unpack_pattern",
 ]

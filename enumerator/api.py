@@ -7,6 +7,7 @@ from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.region import EnumerationResult
 from enumerator.search import RegionSearch
+from enumerator.subtree import Subtree
 
 __all__ = ["RegionStream", "iter_regions", "enumerate_regions", "count_regions"]
 
@@ -82,10 +83,12 @@ def iter_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend:
 
 
 def enumerate_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend: str = "highs",
-                      options: SearchOptions | None = None) -> EnumerationResult:
+                      options: SearchOptions | None = None, start: list[Subtree] | None = None
+                      ) -> EnumerationResult:
     """All regions of ``network`` over ``domain`` in an :class:`EnumerationResult`.
 
-    Same parameters as :func:`iter_regions`.
+    Same parameters as :func:`iter_regions`; ``start`` restricts the search to these
+    subtrees (for example the ``pending`` subtrees of a run stopped by a limit).
 
     Examples
     --------
@@ -97,15 +100,16 @@ def enumerate_regions(network: ReLUNetwork, domain: Domain | None = None, *, bac
     4
     """
     search = RegionSearch(network, domain, backend=backend, options=options)
-    regions = tuple(search.run(materialize=True))
-    return EnumerationResult(regions, search.stats, search.complete, search.stop_reason)
+    regions = tuple(search.run(materialize=True, start=start))
+    return EnumerationResult(regions, search.stats, search.complete, search.stop_reason, search.pending)
 
 
 def count_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend: str = "highs",
-                  options: SearchOptions | None = None) -> EnumerationResult:
+                  options: SearchOptions | None = None, start: list[Subtree] | None = None
+                  ) -> EnumerationResult:
     """Count regions without storing them (memory O(N n)); ``regions`` is None.
 
-    Same parameters as :func:`iter_regions`; ``stats.regions`` is the count of
+    Same parameters as :func:`enumerate_regions`; ``stats.regions`` is the count of
     full-dimensional regions and ``stats.patterns`` of all realizable patterns found.
 
     Examples
@@ -120,6 +124,6 @@ def count_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend
     6
     """
     search = RegionSearch(network, domain, backend=backend, options=options)
-    for _ in search.run(materialize=False):
+    for _ in search.run(materialize=False, start=start):
         pass
-    return EnumerationResult(None, search.stats, search.complete, search.stop_reason)
+    return EnumerationResult(None, search.stats, search.complete, search.stop_reason, search.pending)

@@ -139,13 +139,19 @@ class EnumerationResult:
         False if the run ended early; then ``stop_reason`` says why and the counts are
         lower bounds.
     stop_reason : str
-        ``""`` if complete, else ``"max_regions"``, ``"time_limit"`` or ``"interrupted"``.
+        ``""`` if complete, else ``"max_regions"``, ``"time_limit"``, ``"stopped"``
+        (:meth:`RegionSearch.request_stop`) or ``"interrupted"`` (KeyboardInterrupt).
+    pending : list of Subtree or None
+        After a stop by a limit or a request: the unfinished subtrees; running them
+        (``start=pending``) finds exactly the missing regions.  None when complete or
+        interrupted (no safe point to resume from).
     """
 
     regions: tuple[Region, ...] | None
     stats: SearchStats
     complete: bool
     stop_reason: str = ""
+    pending: list | None = None
 
     @property
     def n_regions(self) -> int:

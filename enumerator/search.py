@@ -43,6 +43,7 @@ from enumerator.heuristics.vertices import polytope_vertices, vertex_candidate, 
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.region import Region, SearchStats, pack_pattern
+from enumerator.subtree import Subtree
 from solvers import LPProblem, LPStatus, SolverError, make_lp
 
 __all__ = ["EnumerationError", "RegionSearch"]
@@ -114,6 +115,7 @@ class RegionSearch:
         self._t0 = time.perf_counter()
         self.complete = False
         self.stop_reason = "not started"
+        self.pending: list[Subtree] | None = None
 
     @property
     def stats(self) -> SearchStats:
@@ -332,91 +334,145 @@ class RegionSearch:
 
     def _out_of_budget(self) -> str:
         o = self.options
+        if self._stop_requested:
+            return "stopped"
         if o.max_regions is not None and self._count.regions >= o.max_regions:
             return "max_regions"
         if o.time_limit is not None and time.perf_counter() - self._t0 >= o.time_limit:
             return "time_limit"
         return ""
 
-    def run(self, materialize: bool = True):
+    def _replay(self, root: Subtree):
+        """Set the path to ``root``: layers, rows and states of its prefix.
+
+        Returns the loop state ``(k, li, r, L, dist)``.  Heuristics may decide the
+        replayed neurons differently from the run that made ``root`` (all are exact).
+        """
+        net = self.network
+        k0 = len(root.prefix)
+        if k0 > net.n_neurons or root.witness.shape != (net.n_inputs,):
+            raise EnumerationError(f"subtree of {k0} neurons / witness {root.witness.shape} does not fit {net!r}")
+        self._lp.truncate(0)
+        self._layers = []
+        x, li, r, L = root.witness, -1, 0, None
+        M, v = np.eye(net.n_inputs), np.zeros(net.n_inputs)
+        for k in range(k0):
+            if li < 0 or k == self._ends[li]:
+                if li >= 0:
+                    M, v = net.blocks[li].post(L.M, L.v, L.Z, L.z0, self._state[self._starts[li]:k])
+                li += 1
+                L = self._make_layer(li, M, v, x, r)
+                self._layers.append(L)
+            j, bit = k - self._starts[li], bool(root.prefix[k])
+            fixed = L.fixed[j]
+            if fixed and (fixed > 0) != bit:
+                raise EnumerationError(f"subtree prefix sets neuron {k} {'on' if bit else 'off'}, "
+                                       "which is impossible on its polytope")
+            if not fixed:
+                self._push_row(r, L, j, bit)
+                r += 1
+            self._state[k], self._cuts[k] = bit, not fixed
+        self._k = k0
+        if not root.lowdim and self._margin(x, r) < self.options.tolerances.slack_min:
+            raise EnumerationError(f"subtree witness is not inside its polytope (prefix {self._prefix()})")
+        return k0, li, r, L, (L.G @ x + L.off if L is not None else None)
+
+    def request_stop(self) -> None:
+        """Ask a running search to stop at its next region (safe to call from a signal
+        handler); it then ends with ``stop_reason == "stopped"`` and :attr:`pending` set."""
+        self._stop_requested = True
+
+    def _pending(self, stack: list, roots_left: list) -> list[Subtree]:
+        """Unfinished subtrees in processing order, from the deferred siblings of the path."""
+        out = [Subtree(np.append(self._state[:k], bit), x, slack, lowdim)
+               for k, bit, x, _, slack, lowdim, _, _ in reversed(stack)]
+        return out + list(reversed(roots_left))
+
+    def run(self, materialize: bool = True, start: list[Subtree] | None = None):
         """Generator over the search: yields a :class:`Region` per realizable pattern
         found (full-dimensional ones only, unless ``include_lower_dim``), or ``None``
         in its place when ``materialize`` is False (count-only, nothing stored).
+
+        ``start``: search only below these subtrees (e.g. the :attr:`pending` list of
+        a stopped search), in order.  Default: the whole tree.
         """
         net = self.network
         N = net.n_neurons
         blocks = net.blocks
-        ends = np.cumsum(net.widths).tolist()
-        starts = [0] + ends[:-1]
+        ends = self._ends = np.cumsum(net.widths).tolist()
+        starts = self._starts = [0] + ends[:-1]
         self._lp = make_lp(self.backend, self._problem, self.options.tolerances)
         self._PG = np.zeros((N, net.n_inputs))
         self._PH = np.zeros(N)
         self._state = np.zeros(N, dtype=bool)
         self._cuts = np.zeros(N, dtype=bool)
-        self._layers: list[_Layer] = []
         self._count = _Counters()
         self._t0 = time.perf_counter()
-        self.complete, self.stop_reason = False, "running"
+        self._stop_requested = False
+        self.complete, self.stop_reason, self.pending = False, "running", None
         count = self._count
-        x = self._init_root()
-        slack, lowdim, r, k = self.domain.slack_cap, False, 0, 0
-        li = -1  # current block index; -1 before the first
+        if start is None:
+            start = [Subtree(np.zeros(0, dtype=bool), self._init_root(), self.domain.slack_cap)]
+        roots_left = list(reversed(start))
         stack: list[tuple] = []
         try:
-            while True:
-                self._k = k
-                if k == (ends[li] if li >= 0 else 0):  # finished block li (or at the root)
-                    if li >= 0:
-                        L = self._layers[li]
-                        M, v = blocks[li].post(L.M, L.v, L.Z, L.z0, self._state[starts[li]:k])
-                    else:
-                        M, v = np.eye(net.n_inputs), np.zeros(net.n_inputs)
-                    if li + 1 == len(blocks):  # leaf
-                        maps = net.output.apply_map(M, v)
-                        yield self._leaf(x, slack, lowdim, maps, materialize)
-                        reason = self._out_of_budget()
-                        if reason:
-                            self.stop_reason = reason
-                            return
-                        if not stack:
-                            break
-                        k, bit, x, dist, slack, lowdim, r, li = stack.pop()
-                        L = self._layers[li]
-                        self._k = k
-                        self._push_row(r, L, k - starts[li], bit)  # deferred nodes always branched
-                        r += 1
-                        self._state[k] = bit
-                        self._cuts[k] = True
+            while roots_left:
+                root = roots_left.pop()
+                k, li, r, L, dist = self._replay(root)
+                x, slack, lowdim = root.witness, root.slack, root.lowdim
+                while True:
+                    self._k = k
+                    if k == (ends[li] if li >= 0 else 0):  # finished block li (or at the root)
+                        if li >= 0:
+                            M, v = blocks[li].post(L.M, L.v, L.Z, L.z0, self._state[starts[li]:k])
+                        else:
+                            M, v = np.eye(net.n_inputs), np.zeros(net.n_inputs)
+                        if li + 1 == len(blocks):  # leaf
+                            maps = net.output.apply_map(M, v)
+                            yield self._leaf(x, slack, lowdim, maps, materialize)
+                            reason = self._out_of_budget()
+                            if reason:
+                                self.stop_reason, self.pending = reason, self._pending(stack, roots_left)
+                                return
+                            if not stack:
+                                break
+                            k, bit, x, dist, slack, lowdim, r, li = stack.pop()
+                            L = self._layers[li]
+                            self._k = k
+                            self._push_row(r, L, k - starts[li], bit)  # deferred nodes always branched
+                            r += 1
+                            self._state[k] = bit
+                            self._cuts[k] = True
+                            k += 1
+                            continue
+                        li += 1
+                        L = self._make_layer(li, M, v, x, r)
+                        del self._layers[li:]
+                        self._layers.append(L)
+                        dist = L.G @ x + L.off
+                    j = k - starts[li]
+                    count.nodes += 1
+                    f = L.fixed[j]
+                    if f:
+                        self._state[k] = f > 0
+                        self._cuts[k] = False
                         k += 1
                         continue
-                    li += 1
-                    L = self._make_layer(li, M, v, x, r)
-                    del self._layers[li:]
-                    self._layers.append(L)
-                    dist = L.G @ x + L.off
-                j = k - starts[li]
-                count.nodes += 1
-                f = L.fixed[j]
-                if f:
-                    self._state[k] = f > 0
-                    self._cuts[k] = False
+                    kids = self._children(x, float(dist[j]), slack, lowdim, r, L, j)
+                    for bit, cx, cslack, clow in kids[:-1]:
+                        cdist = dist if cx is x else L.G @ cx + L.off
+                        stack.append((k, bit, cx, cdist, cslack, clow, r, li))
+                        count.nodes += 1
+                    bit, cx, slack, lowdim = kids[-1]
+                    if cx is not x:
+                        dist = L.G @ cx + L.off
+                        x = cx
+                    if self._pushed != (r, bit):
+                        self._push_row(r, L, j, bit)
+                    r += 1
+                    self._state[k] = bit
+                    self._cuts[k] = True
                     k += 1
-                    continue
-                kids = self._children(x, float(dist[j]), slack, lowdim, r, L, j)
-                for bit, cx, cslack, clow in kids[:-1]:
-                    cdist = dist if cx is x else L.G @ cx + L.off
-                    stack.append((k, bit, cx, cdist, cslack, clow, r, li))
-                    count.nodes += 1
-                bit, cx, slack, lowdim = kids[-1]
-                if cx is not x:
-                    dist = L.G @ cx + L.off
-                    x = cx
-                if self._pushed != (r, bit):
-                    self._push_row(r, L, j, bit)
-                r += 1
-                self._state[k] = bit
-                self._cuts[k] = True
-                k += 1
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"
             return

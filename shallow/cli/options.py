@@ -89,7 +89,7 @@ def library_errors(f):
     def wrapper(*args, **kwargs):
         try:
             return f(*args, **kwargs)
-        except (NetworkError, DomainError, SolverError, EnumerationError, ValueError, OSError) as exc:
+        except (NetworkError, DomainError, SolverError, EnumerationError, ValueError, OSError) as exc:  # noqa: B014
             raise click.ClickException(str(exc)) from None
 
     return wrapper
