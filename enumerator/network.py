@@ -178,8 +178,8 @@ class ReLUNetwork:
         """
         arrays = read_npz(path, NetworkError)
         name = str(path)
-        idx_w = _layer_indices(arrays, "W", name)
-        idx_b = _layer_indices(arrays, "b", name)
+        idx_w = _layer_indices(arrays, "W")
+        idx_b = _layer_indices(arrays, "b")
         extra = sorted(set(arrays) - {f"W{i}" for i in idx_w} - {f"b{i}" for i in idx_b})
         if extra:
             raise NetworkError(f"{name}: unexpected keys {extra}; expected W0, b0, W1, b1, ...")
@@ -268,7 +268,7 @@ class ReLUNetwork:
         return self.forward_with_preactivations(X)[1] > 0
 
 
-def _layer_indices(arrays: dict, prefix: str, name: str) -> set[int]:
+def _layer_indices(arrays: dict, prefix: str) -> set[int]:
     out = set()
     for key in arrays:
         if key.startswith(prefix) and key[len(prefix):].isdigit():

@@ -44,7 +44,7 @@ from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.region import Region, SearchStats, pack_pattern
 from enumerator.subtree import Subtree
-from solvers import LPProblem, LPStatus, SolverError, make_lp
+from solvers import LPProblem, LPStatus, SolverError, backend_class, make_lp
 
 __all__ = ["EnumerationError", "RegionSearch"]
 
@@ -110,7 +110,7 @@ class RegionSearch:
         self._domain_V = None
         self._use_vertices = ((h.vertex_bounds or h.vertex_witness) and d.n <= h.vertex_max_dim
                               and bool(np.all(np.isfinite(d.lower)) and np.all(np.isfinite(d.upper))))
-        make_lp(backend, self._problem, self.options.tolerances)  # validates the name now
+        backend_class(backend)  # an unknown or missing backend fails here, before any work
         self._count = _Counters()
         self._t0 = time.perf_counter()
         self.complete = False

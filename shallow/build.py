@@ -31,7 +31,7 @@ from typing import Iterable
 import numpy as np
 import scipy.sparse as sp
 
-from enumerator import Domain, Region, ReLUNetwork
+from enumerator import Box, Domain, Region, ReLUNetwork
 from shallow.network import ExtendedLayer, ShallowNetwork
 
 __all__ = ["FORMAT_VERSION", "build"]
@@ -91,8 +91,6 @@ def build(network: ReLUNetwork, regions: Iterable[Region], domain: Domain | None
     -------
     ShallowNetwork
     """
-    from enumerator import Box
-
     regions = list(regions)
     n, m, N = network.n_inputs, network.n_outputs, network.n_neurons
     domain = Box.cube(n) if domain is None else domain

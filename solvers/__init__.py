@@ -24,6 +24,7 @@ __all__ = [
     "SolverError",
     "Tolerances",
     "available_backends",
+    "backend_class",
     "make_lp",
 ]
 
@@ -36,12 +37,8 @@ def available_backends() -> list[str]:
     return [name for name, cls in BACKENDS.items() if cls.is_installed()]
 
 
-def make_lp(name: str, problem: LPProblem, tolerances: Tolerances = DEFAULT_TOLERANCES,
-            fallback: bool = True) -> SlackLP:
-    """A new max-slack LP of backend ``name`` over ``problem``.
-
-    With ``fallback``, an undecided solve is retried on the other installed backends
-    (in order of preference) before it raises :class:`SolverError`.
+def backend_class(name: str) -> type[SlackLP]:
+    """The backend class called ``name``.
 
     Raises
     ------
@@ -58,5 +55,21 @@ def make_lp(name: str, problem: LPProblem, tolerances: Tolerances = DEFAULT_TOLE
         raise ValueError(
             f"LP backend '{name}' needs {', '.join(cls.REQUIRED_MODULES)}, which is not installed"
         )
+    return cls
+
+
+def make_lp(name: str, problem: LPProblem, tolerances: Tolerances = DEFAULT_TOLERANCES,
+            fallback: bool = True) -> SlackLP:
+    """A new max-slack LP of backend ``name`` over ``problem``.
+
+    With ``fallback``, an undecided solve is retried on the other installed backends
+    (in order of preference) before it raises :class:`SolverError`.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known backend, or its library is not installed.
+    """
+    cls = backend_class(name)
     others = tuple(BACKENDS[b] for b in available_backends() if b != name) if fallback else ()
     return cls(problem, tolerances, others)
