@@ -10,6 +10,7 @@ import sys
 import click
 
 from enumerator import RegionSearch, SearchOptions, load_checkpoint, save_checkpoint
+from enumerator.graph import count_pieces, region_graph
 from shallow.cli.options import (
     build_domain,
     build_heuristics,
@@ -50,6 +51,8 @@ def add_counts(before: dict, now: dict) -> dict:
 @network_argument
 @domain_options
 @click.option("--lower-dim", is_flag=True, help="Also count lower-dimensional patterns.")
+@click.option("--pieces", "with_pieces", is_flag=True,
+              help="Also count linear pieces (adjacent regions with equal maps merged; keeps the regions).")
 @search_options
 @click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
               help="If the run stops early (limit or Ctrl-C), write what is left to this file.")
@@ -57,14 +60,18 @@ def add_counts(before: dict, now: dict) -> dict:
               help="Continue the run saved in this checkpoint (counts add up).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
-def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, max_regions, time_limit,
-          checkpoint, resume, as_json):
+def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled, disabled, max_regions,
+          time_limit, checkpoint, resume, as_json):
     """Count the full-dimensional activation regions of NET.npz over the domain.
 
     With --lower-dim, also count every realizable canonical pattern ("patterns").
+    With --pieces, also count the linear pieces on the region adjacency graph
+    (enumerator/graph.py; not with --resume).
     Ctrl-C stops at the next region and prints the partial counts (with
     --checkpoint, resumable by --resume); a second Ctrl-C aborts at once (exit 130).
     """
+    if with_pieces and resume:
+        raise click.UsageError("--pieces needs every region in one run; it cannot be combined with --resume")
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
@@ -74,8 +81,7 @@ def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, m
     interrupted = False
     with stop_on_first_sigint(search):
         try:
-            for _ in with_progress(search.run(materialize=False, start=start)):
-                pass
+            regions = [r for r in with_progress(search.run(materialize=with_pieces, start=start)) if with_pieces]
         except KeyboardInterrupt:  # the second Ctrl-C
             interrupted = True
     counts = add_counts(before, search.stats.as_dict())
@@ -87,6 +93,8 @@ def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, m
               **counts, "complete": complete, "stop_reason": stop_reason}
     if not lower_dim:
         del report["patterns"]
+    if with_pieces:
+        report["pieces"] = count_pieces(region_graph(network, regions, domain, backend=solver)) if complete else None
     if as_json:
         click.echo(json.dumps(report))
     else:
@@ -95,6 +103,8 @@ def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, m
         click.echo(f"regions   {counts['regions']}")
         if lower_dim:
             click.echo(f"patterns  {counts['patterns']}")
+        if with_pieces:
+            click.echo(f"pieces    {report['pieces'] if complete else 'not counted (incomplete run)'}")
         click.echo(f"search    {counts['nodes']} nodes, {counts['lps']} LPs ({counts['lps_infeasible']} infeasible), "
                    f"{counts['seconds']:.2f} s" + (" (with the resumed run)" if resume else ""))
         if not complete:

@@ -11,6 +11,7 @@ from shallow.cli.convert import convert
 from shallow.cli.count import count
 from shallow.cli.demo import demo
 from shallow.cli.export import export
+from shallow.cli.graph import graph
 from shallow.cli.verify import verify_command
 
 
@@ -24,4 +25,5 @@ def cli(verbose):
 
 for command in (count, convert, verify_command, export, compress, demo):
     cli.add_command(command)
+cli.add_command(graph)
 verify_command.name = "verify"

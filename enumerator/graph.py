@@ -1,0 +1,218 @@
+"""The region adjacency graph and the linear pieces (DESIGN.md section 1, ``pieces``).
+
+Nodes are the full-dimensional regions (indices into the list given); an edge joins
+two regions whose closures share a facet, an (n-1)-dimensional face, inside the
+domain.
+
+How an edge is decided (exact up to the stated tolerances).  For region ``s`` and
+each of its cutting rows ``j`` (:func:`enumerator.polytope.region_halfspaces`), one
+max-slack LP holds row ``j`` (and every row of ``s`` on the same hyperplane) as an
+equality and gives every other row, domain rows included, the slack ``t``.  The face
+is a facet iff ``t > facet_slack``; the LP's point ``p`` is then in its relative
+interior, inside the domain.
+
+The region across that facet is unique and is found by its pattern, not by flipping
+one bit blindly.  On the hyperplane ``H_j`` neuron ``j`` outputs 0 in either state, so
+every later pre-activation is continuous across ``H_j``: the neighbour's rows agree
+with ``s``'s on ``H_j``.  Every row that does not vanish on ``H_j`` keeps its state (``p``
+is strictly inside it); a row that vanishes on ``H_j`` -- neuron ``j`` itself, a
+duplicate of it, or a later neuron whose row under the new states is a multiple of
+``z_j`` (for instance ``z_i = w relu(z_j)`` with zero bias) -- takes the state of its
+sign just across.  :func:`pattern_across` walks the layers once to compute this, and the
+neighbour is looked up among the regions; a missing neighbour is an error (the region
+list is incomplete, or the neighbour is thinner than the LP tolerance), never a
+silently dropped edge.  Each facet is decided once: the reverse pair is marked done.
+
+``pieces`` joins adjacent regions whose affine maps are equal: ``max |[C d] - [C' d']|
+<= map_rtol * max(1, max |[C d]|, max |[C' d']|)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from enumerator.domain import Box, Domain
+from enumerator.network import ReLUNetwork
+from enumerator.polytope import max_slack, region_halfspaces
+from enumerator.region import Region, pack_pattern
+from enumerator.search import EnumerationError
+from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
+
+__all__ = ["GraphOptions", "GraphError", "region_graph", "pattern_across", "same_map", "pieces", "count_pieces"]
+
+
+class GraphError(EnumerationError):
+    """The region list does not contain a region the geometry says must exist."""
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    """Tolerances of the region graph (input units unless stated).
+
+    Attributes
+    ----------
+    facet_slack : float
+        A face counts as a facet iff a ball of this radius (within its hyperplane)
+        fits in it and in the domain.
+    coincide : float
+        Two rows lie on one hyperplane iff their unit normals and offsets agree within
+        this (relative to the row's size).
+    map_rtol : float
+        Relative tolerance of "equal affine maps" (see the module docstring).
+    """
+
+    facet_slack: float = 1e-7
+    coincide: float = 1e-9
+    map_rtol: float = 1e-9
+
+
+def same_map(a: Region, b: Region, rtol: float) -> bool:
+    """True iff the affine maps of ``a`` and ``b`` agree within the relative ``rtol``."""
+    Ma, Mb = np.hstack([a.C, a.d[:, None]]), np.hstack([b.C, b.d[:, None]])
+    scale = max(1.0, float(np.max(np.abs(Ma))), float(np.max(np.abs(Mb))))
+    return bool(np.max(np.abs(Ma - Mb)) <= rtol * scale)
+
+
+def _vanishes(a: np.ndarray, c: float, normal: np.ndarray, p: np.ndarray, options: GraphOptions) -> bool:
+    """True iff ``a . x + c`` is zero on the hyperplane through ``p`` with unit ``normal``.
+
+    Parallel within ``coincide``; through ``p`` within half the facet slack (every other
+    row is at least ``facet_slack`` from ``p``) plus ``coincide``.
+    """
+    size = float(np.linalg.norm(a))
+    scale = size + abs(c)
+    if scale == 0.0:
+        return True
+    off = np.linalg.norm(a - (a @ normal) * normal)
+    return bool(off <= options.coincide * scale
+                and abs(a @ p + c) <= 0.5 * options.facet_slack * size + options.coincide * scale)
+
+
+def pattern_across(network: ReLUNetwork, states: np.ndarray, neuron: int, point: np.ndarray,
+                   options: GraphOptions = GraphOptions()) -> np.ndarray:
+    """The pattern just across neuron ``neuron``'s hyperplane from pattern ``states``.
+
+    ``point`` must lie in the relative interior of the facet (on the hyperplane,
+    strictly inside every other row of ``states``).  Rows that vanish on the
+    hyperplane take the state of their sign on the far side; all others keep theirs
+    (see the module docstring).
+    """
+    new = np.array(states, dtype=bool)
+    going_on = not bool(states[neuron])
+    normal = None
+    n = network.n_inputs
+    M, v = np.eye(n), np.zeros(n)
+    pos = 0
+    for blk in network.blocks:
+        Z, z0 = blk.pre(M, v)
+        if pos <= neuron < pos + blk.width:
+            a = Z[neuron - pos]
+            normal = a / np.linalg.norm(a) * (1.0 if going_on else -1.0)  # direction of travel
+        if normal is not None:
+            for k in range(blk.width):
+                if pos + k == neuron:
+                    new[neuron] = going_on
+                elif _vanishes(Z[k], float(z0[k]), normal, point, options):
+                    new[pos + k] = bool(Z[k] @ normal > 0)
+        M, v = blk.post(M, v, Z, z0, new[pos:pos + blk.width])
+        pos += blk.width
+    return new
+
+
+def region_graph(network: ReLUNetwork, regions, domain: Domain | None = None, *, backend: str = "highs",
+                 options: GraphOptions = GraphOptions(),
+                 tolerances: Tolerances = DEFAULT_TOLERANCES) -> nx.Graph:
+    """The adjacency graph of the full-dimensional ``regions`` (all of them, over ``domain``).
+
+    Parameters
+    ----------
+    network : ReLUNetwork
+    regions : sequence of Region
+        Every full-dimensional region of ``network`` over ``domain`` (a complete
+        enumeration; lower-dimensional ones are ignored).
+    domain : Domain or None
+        Default ``[-1, 1]^n``.
+    backend : str
+        LP backend of the facet LPs.
+
+    Returns
+    -------
+    networkx.Graph
+        Node ``i`` (the index into the full-dimensional regions, in the given order)
+        has attributes ``region`` (the Region) and ``facets`` (sorted neuron indices
+        of its facet rows).  Edge attributes: ``neurons`` (sorted tuple of the neurons
+        that flip across it), ``point`` (a relative-interior point of the shared
+        facet) and ``same_map`` (bool).
+
+    Raises
+    ------
+    GraphError
+        If the region across a facet is not in ``regions``.
+
+    Notes
+    -----
+    One LP per facet candidate: at most ``sum_s K_s`` LPs, about half of that since
+    each facet is decided from one side.
+
+    Examples
+    --------
+    Two crossing lines cut the square into four regions, each adjacent to two:
+
+    >>> from enumerator import ReLUNetwork, enumerate_regions
+    >>> net = ReLUNetwork.from_arrays([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 1.0]]], [[0.0, 0.0], [0.0]])
+    >>> g = region_graph(net, enumerate_regions(net).regions)
+    >>> g.number_of_nodes(), g.number_of_edges(), sorted(d for _, d in g.degree())
+    (4, 4, [2, 2, 2, 2])
+    """
+    domain = domain or Box.cube(network.n_inputs)
+    regions = [r for r in regions if r.full_dimensional]
+    index = {r.pattern: i for i, r in enumerate(regions)}
+    graph = nx.Graph()
+    facets: dict[int, set[int]] = {i: set() for i in range(len(regions))}
+    done: set[tuple[int, int]] = set()
+    for i, region in enumerate(regions):
+        hs = region_halfspaces(region, domain)
+        for row, j in enumerate(hs.neuron):
+            if j < 0 or (i, int(j)) in done:
+                continue
+            same = [k for k in range(len(hs.h)) if hs.neuron[k] >= 0
+                    and np.linalg.norm(hs.G[k] - hs.G[row]) <= options.coincide
+                    and abs(hs.h[k] - hs.h[row]) <= options.coincide * (1.0 + abs(hs.h[row]))]
+            t, point = max_slack(hs, same, backend=backend, tolerances=tolerances)
+            if not t > options.facet_slack:
+                continue
+            across = pattern_across(network, region.states, int(j), point, options)
+            other = index.get(pack_pattern(across))
+            if other is None:
+                bits = "".join("1" if b else "0" for b in across)
+                raise GraphError(f"region {i}: no region across the facet on neuron {j} (pattern {bits}); "
+                                 "the region list is incomplete or the neighbour is thinner than the LP tolerance")
+            flipped = tuple(int(k) for k in np.flatnonzero(across != region.states))
+            graph.add_edge(i, other, neurons=flipped, point=point,
+                           same_map=same_map(region, regions[other], options.map_rtol))
+            for k in flipped:
+                done.add((other, k))
+                facets[other].add(k)
+            for k in same:
+                if hs.neuron[k] >= 0:
+                    done.add((i, int(hs.neuron[k])))
+                    facets[i].add(int(hs.neuron[k]))
+    for i, region in enumerate(regions):
+        graph.add_node(i, region=region, facets=tuple(sorted(facets[i])))
+    return graph
+
+
+def pieces(graph: nx.Graph) -> list[set[int]]:
+    """The linear pieces: connected components of ``graph`` joined only by ``same_map`` edges."""
+    joined = nx.Graph()
+    joined.add_nodes_from(graph.nodes)
+    joined.add_edges_from((u, v) for u, v, same in graph.edges(data="same_map") if same)
+    return [set(c) for c in nx.connected_components(joined)]
+
+
+def count_pieces(graph: nx.Graph) -> int:
+    """Number of linear pieces (see :func:`pieces`)."""
+    return len(pieces(graph))
