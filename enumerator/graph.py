@@ -36,12 +36,12 @@ import numpy as np
 
 from enumerator.domain import Box, Domain
 from enumerator.network import ReLUNetwork
-from enumerator.polytope import max_slack, region_halfspaces
+from enumerator.polytope import Halfspaces, max_slack, region_halfspaces
 from enumerator.region import Region, pack_pattern
 from enumerator.search import EnumerationError
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
-__all__ = ["GraphOptions", "GraphError", "region_graph", "pattern_across", "same_map", "pieces", "count_pieces"]
+__all__ = ["GraphOptions", "GraphError", "facet", "region_graph", "pattern_across", "same_map", "pieces", "count_pieces"]
 
 
 class GraphError(EnumerationError):
@@ -122,6 +122,22 @@ def pattern_across(network: ReLUNetwork, states: np.ndarray, neuron: int, point:
     return new
 
 
+def facet(hs: Halfspaces, row: int, options: GraphOptions = GraphOptions(), backend: str = "highs",
+          tolerances: Tolerances = DEFAULT_TOLERANCES) -> tuple[float, np.ndarray | None, list[int]]:
+    """The facet LP of row ``row`` of ``hs``: ``(t, point, same)``.
+
+    ``same`` lists the neuron rows on the same hyperplane (``row`` included), held as
+    equalities; every other row, domain rows included, gets the slack ``t``.  The face
+    is a facet iff ``t > options.facet_slack``; ``point`` is then in its relative
+    interior.
+    """
+    same = [k for k in range(len(hs.h)) if hs.neuron[k] >= 0
+            and np.linalg.norm(hs.G[k] - hs.G[row]) <= options.coincide
+            and abs(hs.h[k] - hs.h[row]) <= options.coincide * (1.0 + abs(hs.h[row]))]
+    t, point = max_slack(hs, same, backend=backend, tolerances=tolerances)
+    return t, point, same
+
+
 def region_graph(network: ReLUNetwork, regions, domain: Domain | None = None, *, backend: str = "highs",
                  options: GraphOptions = GraphOptions(),
                  tolerances: Tolerances = DEFAULT_TOLERANCES) -> nx.Graph:
@@ -178,10 +194,7 @@ def region_graph(network: ReLUNetwork, regions, domain: Domain | None = None, *,
         for row, j in enumerate(hs.neuron):
             if j < 0 or (i, int(j)) in done:
                 continue
-            same = [k for k in range(len(hs.h)) if hs.neuron[k] >= 0
-                    and np.linalg.norm(hs.G[k] - hs.G[row]) <= options.coincide
-                    and abs(hs.h[k] - hs.h[row]) <= options.coincide * (1.0 + abs(hs.h[row]))]
-            t, point = max_slack(hs, same, backend=backend, tolerances=tolerances)
+            t, point, same = facet(hs, row, options, backend, tolerances)
             if not t > options.facet_slack:
                 continue
             across = pattern_across(network, region.states, int(j), point, options)

@@ -2,8 +2,19 @@
 
 On the region of ``x`` the network is exactly ``f(x) = C x + d``, so the feature
 contributions ``C[k, i] * x_i`` plus ``d[k]`` add up to ``f(x)[k]`` with no
-approximation.  The region is cut out by one hyperplane per neuron; the nearest one
-is where the first neuron flips, at the Euclidean distance given (input units).
+approximation.
+
+The nearest constraints are the region's *facets* (faces of dimension n-1 inside the
+domain, :mod:`enumerator.graph`) closest to ``x``: for each, the neuron whose hyperplane
+carries it, the exact Euclidean distance from ``x`` to the facet (a QP; it can exceed
+the distance to the facet's hyperplane when the foot of the perpendicular lies
+outside the region), the unit direction towards the nearest point of the facet, and
+the pattern of the region across it (:func:`enumerator.graph.pattern_across`).  The
+hyperplane distance is a lower bound on the facet distance, so the ``top`` nearest
+facets are exact after a few QPs.
+
+Region size: :mod:`shallow.region_size` (Chebyshev radius; volume share, exact for
+n <= 3 and Monte Carlo above).
 """
 
 from __future__ import annotations
@@ -12,14 +23,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enumerator import ReLUNetwork
+from enumerator import Box, Domain, ReLUNetwork, Region, pack_pattern
+from enumerator.graph import GraphOptions, facet, pattern_across
+from enumerator.polytope import region_halfspaces
+from shallow.region_size import VolumeShares, chebyshev_radius, volume_shares
+from solvers.distance import closest_point
 
-__all__ = ["LocalExplanation", "explain_point"]
+__all__ = ["LocalExplanation", "explain_point", "region_of", "bits"]
+
+
+def bits(states) -> str:
+    """A pattern as a string of 0/1, neuron 0 first."""
+    return "".join("1" if s else "0" for s in states)
+
+
+def region_of(network: ReLUNetwork, x) -> Region:
+    """The region of ``x`` (canonical pattern) with its rows and map; ``witness`` is
+    ``x`` and ``slack`` its distance to the nearest cutting hyperplane."""
+    x = np.asarray(x, dtype=float).reshape(-1)
+    states, A, c, C, d = network.affine_pieces(x)
+    norms = np.linalg.norm(A, axis=1)
+    cuts = norms > 0
+    slack = float(np.min(np.abs(A[cuts] @ x + c[cuts]) / norms[cuts])) if cuts.any() else np.inf
+    return Region(pack_pattern(states), len(states), x, slack, C, d, A, c, cuts)
 
 
 @dataclass(frozen=True, eq=False)
 class LocalExplanation:
-    """The exact local linear model at one input and its nearest region boundaries.
+    """The exact local linear model at one input, its nearest facets and its size.
 
     Attributes
     ----------
@@ -32,8 +63,14 @@ class LocalExplanation:
     contributions : ndarray (m, n)
         ``C * x``: each input's exact share of each output (they sum with ``d``).
     nearest : list of dict
-        The closest neuron hyperplanes: ``neuron`` (global index), ``layer``, ``unit``,
-        ``active``, ``distance`` (input units) and ``direction`` (unit vector towards it).
+        The closest facets: ``neuron`` (global index), ``layer``, ``unit``, ``active``,
+        ``distance`` (input units, exact), ``direction`` (unit vector towards the facet's
+        nearest point), ``point`` (that point) and ``across`` (pattern bits of the region
+        across the facet).
+    radius : float
+        Chebyshev radius of the region within the domain.
+    volume : VolumeShares
+        The region's share of the domain (one entry).
     """
 
     x: np.ndarray
@@ -43,11 +80,20 @@ class LocalExplanation:
     d: np.ndarray
     contributions: np.ndarray
     nearest: list
+    radius: float
+    volume: VolumeShares
+
+    @property
+    def volume_share(self) -> float | None:
+        """The region's share of the domain's volume (None over an unbounded domain)."""
+        return None if self.volume.shares is None else float(self.volume.shares[0])
 
     def __str__(self) -> str:
         lines = [f"input        {np.array2string(self.x, precision=4)}",
                  f"output       {np.array2string(self.output, precision=6)}",
-                 f"active       {int(self.states.sum())} of {len(self.states)} neurons"]
+                 f"region       pattern {bits(self.states)} ({int(self.states.sum())} of {len(self.states)} "
+                 f"neurons active)",
+                 f"size         Chebyshev radius {self.radius:.4g}, " + _share_text(self.volume)]
         for k in range(len(self.d)):
             terms = " + ".join(f"{c:.4g}*x{i}" for i, c in enumerate(self.C[k]))
             lines.append(f"local model  y{k} = {terms} + {self.d[k]:.4g}")
@@ -55,37 +101,87 @@ class LocalExplanation:
             lines.append(f"contributions to y{k}: {shares}, bias: {self.d[k]:+.4g}")
         for item in self.nearest:
             state = "on" if item["active"] else "off"
-            lines.append(f"flips at {item['distance']:.4g}: neuron {item['neuron']} (layer {item['layer']}, "
-                         f"unit {item['unit']}, now {state})")
+            direction = ", ".join(f"{v:+.3f}" for v in item["direction"])
+            lines.append(f"facet at {item['distance']:.4g}: neuron {item['neuron']} (layer {item['layer']}, "
+                         f"unit {item['unit']}, now {state}) towards ({direction}); across: {item['across']}")
         return "\n".join(lines)
 
 
-def explain_point(network: ReLUNetwork, x, top: int = 3) -> LocalExplanation:
-    """Exact local explanation of ``network`` at input ``x`` (shape (n,)).
+def _share_text(volume: VolumeShares) -> str:
+    if volume.shares is None:
+        return "volume share: none (unbounded domain)"
+    text = f"volume share {volume.shares[0]:.4g} ({volume.method}"
+    if volume.std_error is not None:
+        text += f", std. error {volume.std_error[0]:.2g}"
+    return text + ")"
 
-    ``top`` nearest neuron hyperplanes are listed (constant neurons never flip).
+
+def explain_point(network: ReLUNetwork, x, domain: Domain | None = None, *, top: int = 3,
+                  backend: str = "highs", samples: int = 100_000, seed: int = 0) -> LocalExplanation:
+    """Exact local explanation of ``network`` at input ``x`` (shape (n,)) over ``domain``.
+
+    Parameters
+    ----------
+    domain : Domain or None
+        Default ``[-1, 1]^n``; ``x`` must lie in it.
+    top : int
+        How many nearest facets to list.
+    samples, seed : int
+        Monte Carlo volume share (n > 3 only).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has the wrong length or lies outside the domain.
 
     Examples
     --------
     >>> from enumerator import ReLUNetwork
     >>> net = ReLUNetwork.from_arrays([[[1.0, 0.0], [0.0, 1.0]], [[2.0, -1.0]]], [[0.0, -0.5], [0.0]])
     >>> e = explain_point(net, [0.3, 0.2])
-    >>> e.C.tolist(), e.nearest[0]["neuron"], round(e.nearest[0]["distance"], 6)
-    ([[2.0, 0.0]], 0, 0.3)
+    >>> e.C.tolist(), e.nearest[0]["neuron"], round(e.nearest[0]["distance"], 6), e.nearest[0]["across"]
+    ([[2.0, 0.0]], 0, 0.3, '00')
+    >>> round(e.volume_share, 6), e.volume.method
+    (0.375, 'exact')
     """
     x = np.asarray(x, dtype=float).reshape(-1)
-    states, A, c, C, d = network.affine_pieces(x)
-    norms = np.linalg.norm(A, axis=1)
-    cutting = np.flatnonzero(norms > 0)
-    dist = np.abs(A[cutting] @ x + c[cutting]) / norms[cutting]
-    order = cutting[np.argsort(dist)][:top]
+    if x.shape != (network.n_inputs,):
+        raise ValueError(f"x has {x.size} values but the network has {network.n_inputs} inputs")
+    domain = domain or Box.cube(network.n_inputs)
+    if not domain.contains(x, tol=1e-12)[0]:
+        raise ValueError(f"x = {x.tolist()} lies outside the domain {domain.describe()}")
+    region = region_of(network, x)
+    radius, _ = chebyshev_radius(region, domain, backend)
+    volume = volume_shares(network, [region], domain, samples=samples, seed=seed, backend=backend)
+    nearest = nearest_facets(network, region, domain, top, backend) if radius > 0 else []
+    return LocalExplanation(x, region.C @ x + region.d, region.states, region.C, region.d, region.C * x,
+                            nearest, radius, volume)
+
+
+def nearest_facets(network: ReLUNetwork, region: Region, domain: Domain, top: int, backend: str) -> list[dict]:
+    """The ``top`` facets of ``region`` nearest to its witness (see the module docstring)."""
+    x = region.witness
+    hs = region_halfspaces(region, domain)
+    options = GraphOptions()
     layer_of = np.repeat(np.arange(len(network.widths)), network.widths)
     starts = np.concatenate([[0], np.cumsum(network.widths)[:-1]]).astype(int)
-    nearest = []
-    for j in order:
-        z = A[j] @ x + c[j]
-        direction = -np.sign(z) * A[j] / norms[j] if z != 0 else A[j] / norms[j]
-        nearest.append({"neuron": int(j), "layer": int(layer_of[j]), "unit": int(j - starts[layer_of[j]]),
-                        "active": bool(states[j]), "distance": float(abs(z) / norms[j]),
-                        "direction": direction.tolist()})
-    return LocalExplanation(x, C @ x + d, states, C, d, C * x, nearest)
+    rows = [k for k in np.argsort(hs.h - hs.G @ x) if hs.neuron[k] >= 0]
+    found: list[dict] = []
+    for k in rows:
+        if len(found) >= top and hs.h[k] - hs.G[k] @ x >= found[-1]["distance"]:
+            break
+        t, p, _ = facet(hs, k, options, backend)
+        if not t > options.facet_slack:
+            continue
+        hit = closest_point(x, np.vstack([hs.G, -hs.G[k]]), np.concatenate([hs.h, [-hs.h[k]]]))
+        if hit is None:
+            continue
+        y, dist = hit
+        j = int(hs.neuron[k])
+        direction = (y - x) / dist if dist > 0 else hs.G[k]
+        found.append({"neuron": j, "layer": int(layer_of[j]), "unit": int(j - starts[layer_of[j]]),
+                      "active": bool(region.states[j]), "distance": dist, "direction": direction.tolist(),
+                      "point": y.tolist(), "across": bits(pattern_across(network, region.states, j, p, options))})
+        found.sort(key=lambda item: item["distance"])
+        found = found[:top]
+    return found

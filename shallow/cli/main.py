@@ -10,6 +10,7 @@ from shallow.cli.compress import compress
 from shallow.cli.convert import convert
 from shallow.cli.count import count
 from shallow.cli.demo import demo
+from shallow.cli.explain import explain
 from shallow.cli.export import export
 from shallow.cli.graph import graph
 from shallow.cli.verify import verify_command
@@ -26,4 +27,5 @@ def cli(verbose):
 for command in (count, convert, verify_command, export, compress, demo):
     cli.add_command(command)
 cli.add_command(graph)
+cli.add_command(explain)
 verify_command.name = "verify"
