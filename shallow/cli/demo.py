@@ -16,6 +16,8 @@ from shallow.cli.options import library_errors, solver_option
 from shallow.cli.verify import print_report
 from shallow.explain import explain_point
 from shallow.io import save_shallow
+from shallow.plot import plot_regions
+from shallow.two_moons import training_points
 from shallow.verify import verify
 
 BUNDLED = "two_moons.npz"
@@ -28,7 +30,8 @@ BUNDLED = "two_moons.npz"
 def demo(output_dir, solver):
     """Count the regions of a bundled 2-16-16-1 two-moons classifier on [-1, 1]^2,
     build its three-layer network, verify it, explain one input, and write
-    network.npz, shallow.npz, report.json and explanation.txt to OUTPUT_DIR."""
+    network.npz, shallow.npz, report.json, explanation.txt and regions.png (the regions,
+    decision boundary and training points) to OUTPUT_DIR."""
     t0 = time.perf_counter()
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -50,12 +53,16 @@ def demo(output_dir, solver):
     click.echo("explain    input [0.25, 0.1]:")
     for line in str(explanation).splitlines():
         click.echo(f"           {line}")
+    X, y = training_points()
+    drawn = plot_regions(network, out / "regions.png", domain=domain, points=X, labels=y, backend=solver,
+                         title=f"two moons: {stats.regions} linear regions and the decision boundary")
+    click.echo(f"plot       {out / 'regions.png'} ({len(drawn.polygons)} region polygons, training points)")
     summary = {"model": BUNDLED, "architecture": repr(network), "domain": domain.describe(),
                "search": stats.as_dict(), "widths": list(shallow.widths),
                "widths_uncompressed": shallow.metadata["widths_uncompressed"], "verify": report.as_dict(),
                "seconds": round(time.perf_counter() - t0, 3)}
     (out / "report.json").write_text(json.dumps(summary, indent=2))
-    click.echo(f"wrote      {out}/ (network.npz, shallow.npz, report.json, explanation.txt) "
+    click.echo(f"wrote      {out}/ (network.npz, shallow.npz, report.json, explanation.txt, regions.png) "
                f"in {summary['seconds']:.1f} s")
     if not report.passed:
         raise click.ClickException("verification FAILED")

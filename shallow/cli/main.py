@@ -13,6 +13,7 @@ from shallow.cli.demo import demo
 from shallow.cli.explain import explain
 from shallow.cli.export import export
 from shallow.cli.graph import graph
+from shallow.cli.plot import plot
 from shallow.cli.verify import verify_command
 
 
@@ -28,4 +29,5 @@ for command in (count, convert, verify_command, export, compress, demo):
     cli.add_command(command)
 cli.add_command(graph)
 cli.add_command(explain)
+cli.add_command(plot)
 verify_command.name = "verify"

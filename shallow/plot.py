@@ -1,0 +1,239 @@
+"""Pictures of the regions of a 2-input network, or of a plane through a wider one.
+
+A plane ``x(s, t) = origin + s u + t v`` through the input space turns the network into
+a 2-input network: compose its first layer with the plane (``W0 [u v]``, ``b0 + W0
+origin``); its regions are exactly the original regions cut by the plane (same
+patterns).  The plane's window is ``(s, t)`` in a square, intersected with the
+network's domain, so it is a polygon (:func:`plane_slice`).
+
+Each region's polygon is exact: the vertices of ``{x : G x <= h}`` (its rows and the
+window's, :func:`enumerator.polytope.region_halfspaces`) by
+``scipy.spatial.HalfspaceIntersection`` from the region's Chebyshev centre, in convex
+hull order.  The polygons partition the window, so their areas sum to its area up to
+rounding.  The decision boundary is exact too: on each region the output is affine, so
+the boundary (``f = 0`` for one output, ``f_k = f_l`` above the other outputs for
+several) is a line clipped to the region, a segment in closed form.
+
+Drawing uses matplotlib's object API (no pyplot state), Agg canvas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from enumerator import Box, Domain, DomainError, Polytope, ReLUNetwork, enumerate_regions
+from enumerator.files import atomic_output
+from enumerator.polytope import Halfspaces, domain_halfspaces, max_slack, region_halfspaces
+
+__all__ = ["PlaneSlice", "plane_slice", "slice_network", "region_polygons", "decision_segments", "plot_regions",
+           "PlotResult"]
+
+
+@dataclass(frozen=True, eq=False)
+class PlaneSlice:
+    """The plane ``origin + s u + t v`` (``U = [u v]`` of shape (n, 2)) and its window
+    ``domain`` (a 2-D polygon in ``(s, t)``)."""
+
+    origin: np.ndarray
+    U: np.ndarray
+    domain: Domain
+
+    def to_input(self, P: np.ndarray) -> np.ndarray:
+        """Input points (k, n) of plane coordinates ``P`` (k, 2)."""
+        return self.origin + np.asarray(P) @ self.U.T
+
+
+def plane_slice(domain: Domain, origin, u, v, lo: float = -1.0, hi: float = 1.0) -> PlaneSlice:
+    """The window ``(s, t) in [lo, hi]^2`` of the plane through ``origin`` spanned by
+    ``u``, ``v``, intersected with ``domain``.
+
+    Raises
+    ------
+    DomainError
+        If ``u`` and ``v`` are not independent, or the window misses the domain's interior.
+    """
+    origin, U = np.asarray(origin, float), np.stack([np.asarray(u, float), np.asarray(v, float)], axis=1)
+    if U.shape != (domain.n, 2) or origin.shape != (domain.n,):
+        raise DomainError(f"a plane in R^{domain.n} needs a point and two directions of length {domain.n}")
+    if np.linalg.matrix_rank(U) < 2:
+        raise DomainError("the two directions of the plane are not linearly independent")
+    dom = domain_halfspaces(domain)
+    G = np.vstack([dom.G @ U, [[1, 0], [-1, 0], [0, 1], [0, -1]]])
+    h = np.concatenate([dom.h - dom.G @ origin, [hi, -lo, hi, -lo]])
+    flat = np.linalg.norm(G, axis=1) == 0
+    if np.any(h[flat] < 0):
+        raise DomainError("the plane misses the domain")
+    return PlaneSlice(origin, U, Polytope(G[~flat], h[~flat]))
+
+
+def slice_network(network: ReLUNetwork, plane: PlaneSlice) -> ReLUNetwork:
+    """The 2-input network ``(s, t) -> f(origin + s u + t v)``."""
+    (W0, b0), rest = network.layers[0], network.layers[1:]
+    return ReLUNetwork.from_arrays([W0 @ plane.U] + [W for W, _ in rest], [b0 + W0 @ plane.origin] + [b for _, b in rest])
+
+
+def _polygon(hs: Halfspaces) -> np.ndarray | None:
+    """Vertices (k, 2) of the polytope ``hs`` in counter-clockwise order; None if it has no interior."""
+    from scipy.spatial import ConvexHull, HalfspaceIntersection
+
+    radius, centre = max_slack(hs)
+    if not radius > 0:
+        return None
+    vertices = HalfspaceIntersection(np.hstack([hs.G, -hs.h[:, None]]), centre).intersections
+    return vertices[ConvexHull(vertices).vertices]
+
+
+def region_polygons(regions, domain: Domain) -> list[np.ndarray]:
+    """Exact polygon (vertices (k, 2), counter-clockwise) of each region of a 2-input
+    network over the bounded ``domain``."""
+    return [_polygon(region_halfspaces(r, domain)) for r in regions]
+
+
+def polygon_area(vertices: np.ndarray) -> float:
+    """Shoelace area of a polygon with vertices in order."""
+    x, y = vertices[:, 0], vertices[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def _clip_line(point: np.ndarray, direction: np.ndarray, G: np.ndarray, h: np.ndarray):
+    """The segment of the line ``point + tau direction`` inside ``G x <= h``, or None."""
+    lo, hi = -np.inf, np.inf
+    rate, room = G @ direction, h - G @ point
+    for r, b in zip(rate, room):
+        if abs(r) < 1e-15:
+            if b < 0:
+                return None
+        elif r > 0:
+            hi = min(hi, b / r)
+        else:
+            lo = max(lo, b / r)
+    if not hi - lo > 1e-12 or not np.isfinite(hi - lo):
+        return None
+    return np.stack([point + lo * direction, point + hi * direction])
+
+
+def decision_segments(regions, domain: Domain) -> list[np.ndarray]:
+    """Segments (2, 2) of the decision boundary (one output: ``f = 0``; several: where
+    the two largest outputs tie) within each region, exact (see the module docstring)."""
+    out = []
+    for r in regions:
+        hs = region_halfspaces(r, domain)
+        m = r.C.shape[0]
+        pairs = [(0, None)] if m == 1 else [(k, l) for k in range(m) for l in range(k + 1, m)]
+        for k, l in pairs:
+            a, c = (r.C[0], r.d[0]) if l is None else (r.C[k] - r.C[l], r.d[k] - r.d[l])
+            if not np.linalg.norm(a) > 0:
+                continue
+            G, h = hs.G, hs.h
+            if l is not None:  # both above every other output
+                others = [j for j in range(m) if j not in (k, l)]
+                G = np.vstack([G, r.C[others] - r.C[k]])
+                h = np.concatenate([h, r.d[k] - r.d[others]])
+            seg = _clip_line(-c * a / (a @ a), np.array([-a[1], a[0]]), G, h)
+            if seg is not None:
+                out.append(seg)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class PlotResult:
+    """What :func:`plot_regions` drew: the polygons, their areas and the window's area."""
+
+    polygons: list
+    areas: np.ndarray
+    domain_area: float
+    n_segments: int
+
+
+def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, plane: PlaneSlice | None = None,
+                 fill: str = "region", output: int = 0, boundary: bool = True, points=None, labels=None,
+                 backend: str = "highs", title: str | None = None) -> PlotResult:
+    """Draw the regions of ``network`` (2 inputs, or the plane ``plane`` through it) to ``path`` (PNG/SVG/PDF).
+
+    Parameters
+    ----------
+    domain : Domain or None
+        Bounded 2-D domain of a 2-input network (default ``[-1, 1]^2``); ignored with ``plane``.
+    fill : {"region", "output", "none"}
+        Colour each region, or show output ``output`` as a heat map under the region edges.
+    boundary : bool
+        Draw the exact decision boundary (see :func:`decision_segments`).
+    points, labels : arrays (k, 2) and (k,) or None
+        Data points to overlay (in plot coordinates), coloured by label.
+
+    Raises
+    ------
+    DomainError
+        If the network does not have 2 inputs and no plane is given, or the domain is unbounded.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.colors import CenteredNorm
+    from matplotlib.figure import Figure
+
+    if fill not in ("region", "output", "none"):
+        raise ValueError(f"unknown fill '{fill}'; choose region, output or none")
+    if plane is not None:
+        net2, dom2, names = slice_network(network, plane), plane.domain, ("s", "t")
+    elif network.n_inputs == 2:
+        net2, dom2, names = network, domain or Box.cube(2), ("x0", "x1")
+    else:
+        raise DomainError(f"the network has {network.n_inputs} inputs: plot a plane through it (--through or "
+                          "--origin/--directions)")
+    if not (np.all(np.isfinite(dom2.lower)) and np.all(np.isfinite(dom2.upper))):
+        raise DomainError("plot needs a bounded domain")
+    if not 0 <= output < network.n_outputs:
+        raise ValueError(f"output {output} does not exist: the network has {network.n_outputs} outputs")
+    regions = enumerate_regions(net2, dom2, backend=backend).regions
+    polygons = region_polygons(regions, dom2)
+    window = _polygon(domain_halfspaces(dom2))
+    areas = np.array([polygon_area(p) if p is not None else 0.0 for p in polygons])
+    segments = decision_segments(regions, dom2) if boundary else []
+
+    fig = Figure(figsize=(6.4, 6.0), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    drawn = [p for p in polygons if p is not None]
+    if fill == "output":
+        lo, hi = dom2.lower, dom2.upper
+        s, t = np.meshgrid(np.linspace(lo[0], hi[0], 300), np.linspace(lo[1], hi[1], 300))
+        Z = net2(np.c_[s.ravel(), t.ravel()])[:, output].reshape(s.shape)
+        inside = dom2.contains(np.c_[s.ravel(), t.ravel()]).reshape(s.shape)
+        image = ax.imshow(np.where(inside, Z, np.nan), origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]),
+                          cmap="RdBu_r", norm=CenteredNorm(), aspect="auto")
+        fig.colorbar(image, ax=ax, shrink=0.8, label=f"output y{output}")
+        faces = "none"
+    elif fill == "region":
+        order = np.random.default_rng(0).permutation(len(drawn))
+        faces = [_pastel(i) for i in order]
+    else:
+        faces = "none"
+    ax.add_collection(PolyCollection(drawn, facecolors=faces, edgecolors="0.25", linewidths=0.5))
+    if segments:
+        ax.add_collection(LineCollection(segments, colors="black", linewidths=2.2, label="decision boundary"))
+    if points is not None:
+        points = np.asarray(points, float)
+        colors = None if labels is None else np.asarray(labels)
+        ax.scatter(points[:, 0], points[:, 1], c=colors, cmap="bwr", s=8, edgecolors="black",
+                   linewidths=0.3, zorder=3)
+    ax.set_xlim(window[:, 0].min(), window[:, 0].max())
+    ax.set_ylim(window[:, 1].min(), window[:, 1].max())
+    ax.set_aspect("equal")
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_title(title or f"{len(drawn)} linear regions" + (", decision boundary in black" if segments else ""))
+    target = str(path)
+    with atomic_output(target) as tmp:
+        fig.savefig(tmp, format=target.rsplit(".", 1)[-1].lower() if "." in target else "png",
+                    bbox_inches="tight")
+    return PlotResult(polygons, areas, polygon_area(window), len(segments))
+
+
+def _pastel(i: int) -> tuple[float, float, float]:
+    """A light colour from matplotlib's tab20 cycle (blended with white)."""
+    from matplotlib import colormaps
+
+    r, g, b, _ = colormaps["tab20"](i % 20)
+    return (0.72 + 0.28 * r, 0.72 + 0.28 * g, 0.72 + 0.28 * b)
