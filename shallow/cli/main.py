@@ -14,6 +14,7 @@ from shallow.cli.explain import explain
 from shallow.cli.export import export
 from shallow.cli.graph import graph
 from shallow.cli.plot import plot
+from shallow.cli.rules import rules
 from shallow.cli.verify import verify_command
 
 
@@ -30,4 +31,5 @@ for command in (count, convert, verify_command, export, compress, demo):
 cli.add_command(graph)
 cli.add_command(explain)
 cli.add_command(plot)
+cli.add_command(rules)
 verify_command.name = "verify"
