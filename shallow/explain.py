@@ -29,12 +29,25 @@ from enumerator.polytope import region_halfspaces
 from shallow.region_size import VolumeShares, chebyshev_radius, volume_shares
 from solvers.distance import closest_point
 
-__all__ = ["LocalExplanation", "explain_point", "region_of", "bits"]
+__all__ = ["LocalExplanation", "explain_point", "region_of", "bits", "affine_text"]
 
 
 def bits(states) -> str:
     """A pattern as a string of 0/1, neuron 0 first."""
     return "".join("1" if s else "0" for s in states)
+
+
+def affine_text(a, c: float) -> str:
+    """``a . x + c`` as text, e.g. ``0.5*x0 - x1 + 0.1`` (4 significant digits)."""
+    text = ""
+    for i, v in enumerate(a):
+        if v != 0:
+            size = "" if abs(v) == 1 else f"{abs(v):.4g}*"
+            sign = ("-" if v < 0 else "") if not text else (" - " if v < 0 else " + ")
+            text += f"{sign}{size}x{i}"
+    if not text:
+        return f"{c:.4g}"
+    return text if c == 0 else text + f" {'-' if c < 0 else '+'} {abs(c):.4g}"
 
 
 def region_of(network: ReLUNetwork, x) -> Region:
@@ -95,8 +108,7 @@ class LocalExplanation:
                  f"neurons active)",
                  f"size         Chebyshev radius {self.radius:.4g}, " + _share_text(self.volume)]
         for k in range(len(self.d)):
-            terms = " + ".join(f"{c:.4g}*x{i}" for i, c in enumerate(self.C[k]))
-            lines.append(f"local model  y{k} = {terms} + {self.d[k]:.4g}")
+            lines.append(f"local model  y{k} = {affine_text(self.C[k], self.d[k])}")
             shares = ", ".join(f"x{i}: {v:+.4g}" for i, v in enumerate(self.contributions[k]))
             lines.append(f"contributions to y{k}: {shares}, bias: {self.d[k]:+.4g}")
         for item in self.nearest:

@@ -34,7 +34,7 @@ class VolumeShares:
     shares : ndarray (k,) or None
         Fraction of the domain's volume per region (None over an unbounded domain).
     method : str
-        ``"exact"``, ``"monte carlo (S samples)"`` or ``"none (unbounded domain)"``.
+        ``"exact"``, ``"monte carlo, S samples"`` or ``"none (unbounded domain)"``.
     std_error : ndarray (k,) or None
         Standard error of the Monte Carlo estimate (None when exact).
     """
@@ -78,4 +78,4 @@ def volume_shares(network: ReLUNetwork, regions, domain: Domain, *, samples: int
     keys, hits = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_counts=True)
     counts = {k.tobytes(): int(c) for k, c in zip(keys, hits)}
     p = np.array([counts.get(r.pattern, 0) / samples for r in regions])
-    return VolumeShares(p, f"monte carlo ({samples} samples)", np.sqrt(p * (1 - p) / samples))
+    return VolumeShares(p, f"monte carlo, {samples} samples", np.sqrt(p * (1 - p) / samples))

@@ -23,6 +23,7 @@ import numpy as np
 
 from enumerator import Domain
 from enumerator.graph import pieces
+from shallow.explain import affine_text
 
 __all__ = ["Rule", "build_rules", "rules_markdown", "rules_json"]
 
@@ -62,7 +63,7 @@ class Rule:
 def build_rules(graph: nx.Graph, merge: bool = False) -> list[Rule]:
     """Rules from a region graph (:func:`enumerator.graph.region_graph`), one per region
     or, with ``merge``, one per linear piece (largest first)."""
-    groups = sorted(pieces(graph), key=len, reverse=True) if merge else [{i} for i in sorted(graph.nodes)]
+    groups = sorted(pieces(graph), key=lambda g: (-len(g), min(g))) if merge else [{i} for i in sorted(graph.nodes)]
     rules = []
     for group in groups:
         members = sorted(group)
@@ -74,19 +75,6 @@ def build_rules(graph: nx.Graph, merge: bool = False) -> list[Rule]:
         first = graph.nodes[members[0]]["region"]
         rules.append(Rule(tuple(members), conditions, first.C, first.d))
     return rules
-
-
-def _affine(a, c: float) -> str:
-    """``a . x + c`` as text, e.g. ``0.5*x0 - x1 + 0.1`` (4 significant digits)."""
-    text = ""
-    for i, v in enumerate(a):
-        if v != 0:
-            size = "" if abs(v) == 1 else f"{abs(v):.4g}*"
-            sign = ("-" if v < 0 else "") if not text else (" - " if v < 0 else " + ")
-            text += f"{sign}{size}x{i}"
-    if not text:
-        return f"{c:.4g}"
-    return text if c == 0 else text + f" {'-' if c < 0 else '+'} {abs(c):.4g}"
 
 
 def rules_markdown(rules: list[Rule], domain: Domain, title: str = "Rules") -> str:
@@ -102,12 +90,12 @@ def rules_markdown(rules: list[Rule], domain: Domain, title: str = "Rules") -> s
             else:
                 lines.append("If:" if alternative else "Always (no neuron changes state in the domain):")
             for cond in alternative:
-                lines.append(f"- `{_affine(cond['a'], cond['c'])} {cond['relation']} 0` (neuron {cond['neuron']})")
+                lines.append(f"- `{affine_text(cond['a'], cond['c'])} {cond['relation']} 0` (neuron {cond['neuron']})")
             lines.append("")
         lines.append("then:")
         lines.append("")
         for i in range(len(rule.d)):
-            lines.append(f"- `y{i} = {_affine(rule.C[i], rule.d[i])}`")
+            lines.append(f"- `y{i} = {affine_text(rule.C[i], rule.d[i])}`")
         lines.append("")
     return "\n".join(lines)
 

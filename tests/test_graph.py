@@ -66,16 +66,17 @@ def test_one_layer_graph_equals_arrangement_adjacency(seed):
         assert len(neurons) == 1
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_deep_graph_contains_every_crossing_and_edges_are_real(seed):
-    Ws, bs = random_net([2, 6, 5, 1], seed)
+@pytest.mark.parametrize("arch,seed", [([2, 6, 5, 1], 0), ([2, 6, 5, 1], 1), ([2, 4, 4, 4, 1], 2), ([3, 5, 4, 1], 3)])
+def test_deep_graph_contains_every_crossing_and_edges_are_real(arch, seed):
+    Ws, bs = random_net(arch, seed)
+    n = arch[0]
     net = ReLUNetwork.from_arrays(Ws, bs)
     graph = region_graph(net, enumerate_regions(net).regions)
     edges = pattern_edges(graph)
     rng = np.random.default_rng(seed)
     # every crossing met by random segments (exact 1-D sweep) is an edge
     for _ in range(15):
-        p, q = rng.uniform(-1, 1, size=(2, 2))
+        p, q = rng.uniform(-1, 1, size=(2, n))
         W0 = np.c_[q - p]
         sub = [Ws[0] @ W0, *Ws[1:]], [bs[0] + Ws[0] @ p, *bs[1:]]
         pieces = [piece for piece in sweep_1d(*sub, 0.0, 1.0) if piece[1] - piece[0] > 1e-6]
