@@ -6,16 +6,18 @@ domain.
 
 How an edge is decided (exact up to the stated tolerances).  For region ``s`` and
 each of its cutting rows ``j`` (:func:`enumerator.polytope.region_halfspaces`), one
-max-slack LP holds row ``j`` (and every row of ``s`` on the same hyperplane) as an
-equality and gives every other row, domain rows included, the slack ``t``.  The face
-is a facet iff ``t > facet_slack``; the LP's point ``p`` is then in its relative
-interior, inside the domain.
+max-slack LP (:func:`facet`) holds row ``j`` (and every row of ``s`` on the same
+hyperplane ``H_j``) as an equality, restricts every other row, domain rows included,
+to ``H_j`` and gives it the slack ``t`` there: ``t`` is the radius of the largest
+(n-1)-ball of ``H_j`` inside the face (a thin region's parallel wall does not shrink
+it).  The face is a facet iff ``t > facet_slack``.
 
 The region across that facet is unique and is found by its pattern, not by flipping
 one bit blindly.  On the hyperplane ``H_j`` neuron ``j`` outputs 0 in either state, so
 every later pre-activation is continuous across ``H_j``: the neighbour's rows agree
-with ``s``'s on ``H_j``.  Every row that does not vanish on ``H_j`` keeps its state (``p``
-is strictly inside it); a row that vanishes on ``H_j`` -- neuron ``j`` itself, a
+with ``s``'s on ``H_j``.  Every row that does not vanish on ``H_j`` keeps its state (a
+hyperplane through the facet's relative interior that does not contain the facet
+would cut the region); a row that vanishes on ``H_j`` -- neuron ``j`` itself, a
 duplicate of it, or a later neuron whose row under the new states is a multiple of
 ``z_j`` (for instance ``z_i = w relu(z_j)`` with zero bias) -- takes the state of its
 sign just across.  :func:`pattern_across` walks the layers once to compute this, and the
@@ -76,47 +78,47 @@ def same_map(a: Region, b: Region, rtol: float) -> bool:
     return bool(np.max(np.abs(Ma - Mb)) <= rtol * scale)
 
 
-def _vanishes(a: np.ndarray, c: float, normal: np.ndarray, p: np.ndarray, options: GraphOptions) -> bool:
-    """True iff ``a . x + c`` is zero on the hyperplane through ``p`` with unit ``normal``.
-
-    Parallel within ``coincide``; through ``p`` within half the facet slack (every other
-    row is at least ``facet_slack`` from ``p``) plus ``coincide``.
-    """
+def _unit_row(a: np.ndarray, c: float) -> tuple[np.ndarray, float]:
     size = float(np.linalg.norm(a))
-    scale = size + abs(c)
-    if scale == 0.0:
-        return True
-    off = np.linalg.norm(a - (a @ normal) * normal)
-    return bool(off <= options.coincide * scale
-                and abs(a @ p + c) <= 0.5 * options.facet_slack * size + options.coincide * scale)
+    return a / size, c / size
 
 
-def pattern_across(network: ReLUNetwork, states: np.ndarray, neuron: int, point: np.ndarray,
+def _vanishes(a: np.ndarray, c: float, a_j: np.ndarray, c_j: float, tol: float) -> bool:
+    """True iff ``a . x + c`` is zero on the hyperplane ``a_j . x + c_j = 0`` (``a_j != 0``):
+    the row is zero, or a multiple of row ``j`` (unit normals and offsets within ``tol``)."""
+    if not np.any(a):
+        return c == 0.0
+    (u, off), (u_j, off_j) = _unit_row(a, c), _unit_row(a_j, c_j)
+    sign = 1.0 if u @ u_j > 0 else -1.0
+    return bool(np.linalg.norm(u - sign * u_j) <= tol and abs(off - sign * off_j) <= tol * (1.0 + abs(off_j)))
+
+
+def pattern_across(network: ReLUNetwork, states: np.ndarray, neuron: int,
                    options: GraphOptions = GraphOptions()) -> np.ndarray:
-    """The pattern just across neuron ``neuron``'s hyperplane from pattern ``states``.
+    """The pattern just across neuron ``neuron``'s hyperplane ``H`` from pattern ``states``,
+    through a facet of the region of ``states`` on ``H``.
 
-    ``point`` must lie in the relative interior of the facet (on the hyperplane,
-    strictly inside every other row of ``states``).  Rows that vanish on the
-    hyperplane take the state of their sign on the far side; all others keep theirs
-    (see the module docstring).
+    Rows that vanish on ``H`` (computed under the new states, layer by layer) take the
+    state of their sign on the far side; all others keep theirs (see the module
+    docstring).
     """
     new = np.array(states, dtype=bool)
     going_on = not bool(states[neuron])
-    normal = None
+    row_j = None
     n = network.n_inputs
     M, v = np.eye(n), np.zeros(n)
     pos = 0
     for blk in network.blocks:
         Z, z0 = blk.pre(M, v)
         if pos <= neuron < pos + blk.width:
-            a = Z[neuron - pos]
-            normal = a / np.linalg.norm(a) * (1.0 if going_on else -1.0)  # direction of travel
-        if normal is not None:
+            row_j = (Z[neuron - pos], float(z0[neuron - pos]))
+            travel = row_j[0] * (1.0 if going_on else -1.0)  # direction that crosses H
+        if row_j is not None:
             for k in range(blk.width):
                 if pos + k == neuron:
                     new[neuron] = going_on
-                elif _vanishes(Z[k], float(z0[k]), normal, point, options):
-                    new[pos + k] = bool(Z[k] @ normal > 0)
+                elif _vanishes(Z[k], float(z0[k]), *row_j, options.coincide):
+                    new[pos + k] = bool(Z[k] @ travel > 0)
         M, v = blk.post(M, v, Z, z0, new[pos:pos + blk.width])
         pos += blk.width
     return new
@@ -126,15 +128,27 @@ def facet(hs: Halfspaces, row: int, options: GraphOptions = GraphOptions(), back
           tolerances: Tolerances = DEFAULT_TOLERANCES) -> tuple[float, np.ndarray | None, list[int]]:
     """The facet LP of row ``row`` of ``hs``: ``(t, point, same)``.
 
-    ``same`` lists the neuron rows on the same hyperplane (``row`` included), held as
-    equalities; every other row, domain rows included, gets the slack ``t``.  The face
-    is a facet iff ``t > options.facet_slack``; ``point`` is then in its relative
-    interior.
+    On the hyperplane ``H`` of the row (held as an equality), every other row is
+    restricted to ``H`` and renormalised there, so ``t`` is the radius of the largest
+    (n-1)-ball of ``H`` inside the face: the face's own size, not its distance to a
+    parallel wall of a thin region.  Rows parallel to ``H`` are constant on it: on ``H``
+    itself they are the neuron rows listed in ``same`` (``row`` included), otherwise
+    they must hold (else the face is empty, ``t = -inf``) and drop out.  The face is a
+    facet iff ``t > options.facet_slack``; ``point`` is then in its relative interior.
     """
-    same = [k for k in range(len(hs.h)) if hs.neuron[k] >= 0
-            and np.linalg.norm(hs.G[k] - hs.G[row]) <= options.coincide
-            and abs(hs.h[k] - hs.h[row]) <= options.coincide * (1.0 + abs(hs.h[row]))]
-    t, point = max_slack(hs, same, backend=backend, tolerances=tolerances)
+    g, h = hs.G[row], hs.h[row]
+    along = hs.G @ g
+    G, off = hs.G - np.outer(along, g), hs.h - along * h  # each row restricted to H
+    size = np.linalg.norm(G, axis=1)
+    parallel = size <= options.coincide
+    on_h = parallel & (np.abs(off) <= options.coincide * (1.0 + abs(h)))
+    same = [int(k) for k in np.flatnonzero(on_h & (along > 0) & (hs.neuron >= 0))]
+    if np.any(parallel & ~on_h & (off < 0)) or np.any(on_h & (along < 0)):
+        return -np.inf, None, same
+    keep = ~parallel
+    face = Halfspaces(np.vstack([G[keep] / size[keep, None], g]), np.append(off[keep] / size[keep], h),
+                      np.append(hs.neuron[keep], hs.neuron[row]), hs.slack_cap)
+    t, point = max_slack(face, [len(face.h) - 1], backend=backend, tolerances=tolerances)
     return t, point, same
 
 
@@ -197,7 +211,7 @@ def region_graph(network: ReLUNetwork, regions, domain: Domain | None = None, *,
             t, point, same = facet(hs, row, options, backend, tolerances)
             if not t > options.facet_slack:
                 continue
-            across = pattern_across(network, region.states, int(j), point, options)
+            across = pattern_across(network, region.states, int(j), options)
             other = index.get(pack_pattern(across))
             if other is None:
                 bits = "".join("1" if b else "0" for b in across)

@@ -182,7 +182,7 @@ def nearest_facets(network: ReLUNetwork, region: Region, domain: Domain, top: in
     for k in rows:
         if len(found) >= top and hs.h[k] - hs.G[k] @ x >= found[-1]["distance"]:
             break
-        t, p, _ = facet(hs, k, options, backend)
+        t, _, _ = facet(hs, k, options, backend)
         if not t > options.facet_slack:
             continue
         hit = closest_point(x, np.vstack([hs.G, -hs.G[k]]), np.concatenate([hs.h, [-hs.h[k]]]))
@@ -193,7 +193,7 @@ def nearest_facets(network: ReLUNetwork, region: Region, domain: Domain, top: in
         direction = (y - x) / dist if dist > 0 else hs.G[k]
         found.append({"neuron": j, "layer": int(layer_of[j]), "unit": int(j - starts[layer_of[j]]),
                       "active": bool(region.states[j]), "distance": dist, "direction": direction.tolist(),
-                      "point": y.tolist(), "across": bits(pattern_across(network, region.states, j, p, options))})
+                      "point": y.tolist(), "across": bits(pattern_across(network, region.states, j, options))})
         found.sort(key=lambda item: item["distance"])
         found = found[:top]
     return found

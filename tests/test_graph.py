@@ -172,3 +172,19 @@ def test_graph_rejects_incomplete_region_lists():
     regions = enumerate_regions(net).regions
     with pytest.raises(GraphError, match="no region across"):
         region_graph(net, regions[:2], Box.cube(2))
+
+
+@pytest.mark.parametrize("width", [1e-5, 5e-8, 5e-9])
+def test_thin_slab_keeps_its_long_facets(width):
+    # parallel lines x0 = 0 and x0 = width: the middle region is thin but its facets are long
+    net = ReLUNetwork.from_arrays([[[1.0, 0.0], [1.0, 0.0]], [[1.0, 2.0]]], [[0.0, -width], [0.0]])
+    graph = region_graph(net, enumerate_regions(net).regions)
+    assert pattern_edges(graph) == {frozenset({(0, 0), (1, 0)}), frozenset({(1, 0), (1, 1)})}
+
+
+def test_duplicate_neurons_flip_together():
+    # z0 = x0 and z1 = 2 x0 share one hyperplane; z2 = x1
+    net = ReLUNetwork.from_arrays([[[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]], [[1.0, 1.0, 1.0]]], [[0.0, 0.0, 0.1], [0.0]])
+    graph = region_graph(net, enumerate_regions(net).regions)
+    assert graph.number_of_nodes() == 4 and graph.number_of_edges() == 4
+    assert sorted(n for _, _, n in graph.edges(data="neurons")) == [(0, 1), (0, 1), (2,), (2,)]
