@@ -43,7 +43,8 @@ from enumerator.region import Region, pack_pattern
 from enumerator.search import EnumerationError
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
-__all__ = ["GraphOptions", "GraphError", "facet", "region_graph", "pattern_across", "same_map", "pieces", "count_pieces"]
+__all__ = ["GraphOptions", "GraphError", "facet", "region_graph", "pattern_across", "same_map", "pieces",
+           "count_pieces"]
 
 
 class GraphError(EnumerationError):
