@@ -126,7 +126,8 @@ def pattern_across(network: ReLUNetwork, states: np.ndarray, neuron: int,
 
 
 def facet(hs: Halfspaces, row: int, options: GraphOptions = GraphOptions(), backend: str = "highs",
-          tolerances: Tolerances = DEFAULT_TOLERANCES) -> tuple[float, np.ndarray | None, list[int]]:
+          tolerances: Tolerances = DEFAULT_TOLERANCES, hint: np.ndarray | None = None
+          ) -> tuple[float, np.ndarray | None, list[int]]:
     """The facet LP of row ``row`` of ``hs``: ``(t, point, same)``.
 
     On the hyperplane ``H`` of the row (held as an equality), every other row is
@@ -136,6 +137,11 @@ def facet(hs: Halfspaces, row: int, options: GraphOptions = GraphOptions(), back
     itself they are the neuron rows listed in ``same`` (``row`` included), otherwise
     they must hold (else the face is empty, ``t = -inf``) and drop out.  The face is a
     facet iff ``t > options.facet_slack``; ``point`` is then in its relative interior.
+
+    ``hint`` (a point of the region, e.g. its witness) is a certificate that may skip
+    the LP: if its orthogonal projection onto ``H`` clears every restricted row by more
+    than ``facet_slack``, that projection is returned with its own slack (a lower bound
+    on the LP's ``t``, enough to decide "facet").
     """
     g, h = hs.G[row], hs.h[row]
     along = hs.G @ g
@@ -147,6 +153,11 @@ def facet(hs: Halfspaces, row: int, options: GraphOptions = GraphOptions(), back
     if np.any(parallel & ~on_h & (off < 0)) or np.any(on_h & (along < 0)):
         return -np.inf, None, same
     keep = ~parallel
+    if hint is not None:
+        foot = hint - (g @ hint - h) * g
+        clear = float(np.min((off[keep] - G[keep] @ foot) / size[keep], initial=hs.slack_cap))
+        if clear > options.facet_slack:
+            return clear, foot, same
     face = Halfspaces(np.vstack([G[keep] / size[keep, None], g]), np.append(off[keep] / size[keep], h),
                       np.append(hs.neuron[keep], hs.neuron[row]), hs.slack_cap)
     t, point = max_slack(face, [len(face.h) - 1], backend=backend, tolerances=tolerances)
@@ -209,7 +220,7 @@ def region_graph(network: ReLUNetwork, regions, domain: Domain | None = None, *,
         for row, j in enumerate(hs.neuron):
             if j < 0 or (i, int(j)) in done:
                 continue
-            t, point, same = facet(hs, row, options, backend, tolerances)
+            t, point, same = facet(hs, row, options, backend, tolerances, hint=region.witness)
             if not t > options.facet_slack:
                 continue
             across = pattern_across(network, region.states, int(j), options)

@@ -15,13 +15,14 @@ get the slack too, so the ball lies inside the domain.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from enumerator.domain import Domain
 from enumerator.region import Region
-from solvers import LPProblem, LPStatus, make_lp
+from solvers import BACKENDS, LPProblem, LPStatus, SlackLP, available_backends, backend_class
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 __all__ = ["Halfspaces", "region_halfspaces", "domain_halfspaces", "max_slack", "exact_volume"]
@@ -89,6 +90,13 @@ def region_halfspaces(region: Region, domain: Domain) -> Halfspaces:
                       np.concatenate([rows, dom.neuron]), dom.slack_cap)
 
 
+@functools.lru_cache(maxsize=None)
+def _backend(name: str) -> tuple[type[SlackLP], tuple[type[SlackLP], ...]]:
+    """The backend class and its fallbacks, as :func:`solvers.make_lp` picks them (looked
+    up once per name: finding installed modules costs more than a small LP)."""
+    return backend_class(name), tuple(BACKENDS[b] for b in available_backends() if b != name)
+
+
 def max_slack(hs: Halfspaces, equal=(), *, backend: str = "highs",
               tolerances: Tolerances = DEFAULT_TOLERANCES) -> tuple[float, np.ndarray | None]:
     """``(t, x)``: the largest ``t`` with ``G_k x + t <= h_k`` for every row not in
@@ -104,7 +112,8 @@ def max_slack(hs: Halfspaces, equal=(), *, backend: str = "highs",
     """
     n = hs.n
     problem = LPProblem(np.full(n, -np.inf), np.full(n, np.inf), np.zeros((0, n)), np.zeros(0), hs.slack_cap)
-    lp = make_lp(backend, problem, tolerances)
+    cls, fallbacks = _backend(backend)
+    lp = cls(problem, tolerances, fallbacks)
     equal = set(int(k) for k in equal)
     for k, (g, b) in enumerate(zip(hs.G, hs.h)):
         if k in equal:
