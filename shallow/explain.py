@@ -29,7 +29,7 @@ from enumerator.polytope import region_halfspaces
 from shallow.region_size import VolumeShares, chebyshev_radius, volume_shares
 from solvers.distance import closest_point
 
-__all__ = ["LocalExplanation", "explain_point", "region_of", "bits", "affine_text"]
+__all__ = ["LocalExplanation", "explain_point", "nearest_facets", "region_of", "bits", "affine_text"]
 
 
 def bits(states) -> str:

@@ -14,7 +14,7 @@ from shallow.cli.exits import EPILOG
 from shallow.cli.options import build_domain, domain_options, library_errors, load_network, network_argument, \
     solver_option
 
-__all__ = ["graph", "all_regions", "graph_for_export"]
+__all__ = ["graph", "all_regions", "graph_for_export", "node_link"]
 
 
 def all_regions(network: ReLUNetwork, domain: Domain, solver: str) -> tuple[Region, ...]:
@@ -47,6 +47,14 @@ def graph_for_export(graph: nx.Graph, json_ready: bool) -> nx.Graph:
     return out
 
 
+def node_link(g: nx.Graph) -> dict:
+    """networkx's node-link layout (``nodes`` with ``id``, ``edges`` with ``source`` and
+    ``target``), written out here so the keys do not depend on the networkx version."""
+    return {"directed": False, "multigraph": False, "graph": dict(g.graph),
+            "nodes": [{"id": i, **attrs} for i, attrs in g.nodes(data=True)],
+            "edges": [{"source": u, "target": v, **attrs} for u, v, attrs in g.edges(data=True)]}
+
+
 @click.command(short_help="Export the region adjacency graph.", epilog=EPILOG)
 @network_argument
 @domain_options
@@ -66,7 +74,7 @@ def graph(net, box, unbounded, polytope, solver, output):
     plain.graph.update(network=str(net), domain=domain.describe())
     with atomic_output(output) as tmp:
         if as_json:
-            tmp.write_text(json.dumps(nx.node_link_data(plain, edges="edges")))
+            tmp.write_text(json.dumps(node_link(plain)))
         else:
             nx.write_graphml(plain, tmp)
     n_pieces = len(set(nx.get_node_attributes(plain, "piece").values()))
