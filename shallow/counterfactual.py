@@ -15,7 +15,9 @@ is continuous, so the class at a point of a region's closure is the region's map
 
 ``margin`` (output units, default 1e-6) puts the point strictly on the other class's
 side, robustly to the solvers' tolerances; the distance found exceeds the infimum by
-at most ``margin`` over the output's local gradient norm.  Regions are visited in order
+at most ``margin`` over the output's local gradient norm.  Every point returned is
+checked by the forward pass; where the solver's tolerance put it on the wrong side,
+the margin grows tenfold (up to 1000 times) for that region.  Regions are visited in order
 of a lower bound (the largest distance from ``x`` to one of their half-spaces, in the
 dual norm), and the search stops when that bound exceeds the best distance found, so
 no region that could hold a closer point is skipped.
@@ -29,6 +31,7 @@ import numpy as np
 
 from enumerator import Box, Domain, ReLUNetwork
 from enumerator.polytope import region_halfspaces
+from solvers.base import SolverError
 from solvers.distance import closest_point, halfspace_distance
 
 __all__ = ["Counterfactual", "predicted_class", "class_rows", "counterfactual"]
@@ -115,14 +118,29 @@ def counterfactual(network: ReLUNetwork, regions, x, domain: Domain | None = Non
         for k in targets:
             G_k, h_k = class_rows(region.C, region.d, k, margin)
             G, h = np.vstack([hs.G, G_k]), np.concatenate([hs.h, h_k])
-            candidates.append((float(np.max(halfspace_distance(x, G, h, norm))), i, k, G, h))
+            candidates.append((float(np.max(halfspace_distance(x, G, h, norm))), i, k, hs))
     candidates.sort(key=lambda item: item[0])
     best = None
-    for bound, i, k, G, h in candidates:
+    for bound, i, k, hs in candidates:
         if best is not None and bound >= best.distance:
             break
-        hit = closest_point(x, G, h, norm)
+        hit = _nearest_of_class(network, x, regions[i], hs, k, margin, norm)
         if hit is not None and (best is None or hit[1] < best.distance):
             y, dist = hit
             best = Counterfactual(y, dist, norm, start, k, i, network(y)[0])
     return best
+
+
+def _nearest_of_class(network: ReLUNetwork, x: np.ndarray, region, hs, k: int, margin: float, norm: str):
+    """Nearest point of class ``k`` in the closed region (see :func:`counterfactual`).
+
+    The solver's point may miss a row by its tolerance; if the forward pass does not
+    give class ``k`` there, the margin grows tenfold (three times) before this raises.
+    """
+    for attempt in range(4):
+        G_k, h_k = class_rows(region.C, region.d, k, margin * 10**attempt)
+        hit = closest_point(x, np.vstack([hs.G, G_k]), np.concatenate([hs.h, h_k]), norm)
+        if hit is None or predicted_class(network(hit[0]))[0] == k:
+            return hit
+    raise SolverError(f"the nearest point of class {k} in a region is not of class {k} in the forward pass "
+                      f"(margin up to {margin * 1000:g})")
