@@ -89,6 +89,10 @@ def test_plot_cli(tmp_path):
     assert area == pytest.approx(1.0, abs=1e-6)
     out = CliRunner().invoke(cli, ["plot", str(path), "-o", str(tmp_path / "b.png")])
     assert out.exit_code == 1 and "3 inputs" in out.output
+    np.savez(tmp_path / "pts.npz", X=np.zeros((5, 3)))
+    out = CliRunner().invoke(cli, ["plot", str(path), "-o", str(tmp_path / "b.png"), "--through", "0,0,0", "1,0,0",
+                                   "0,0,1", "--points", str(tmp_path / "pts.npz")])
+    assert out.exit_code == 1 and "shape (k, 2)" in out.output
     out = CliRunner().invoke(cli, ["plot", str(path), "-o", str(tmp_path / "b.png"), "--origin", "0,0,0"])
     assert out.exit_code == 2 and "go together" in out.output
 
