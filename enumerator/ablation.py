@@ -218,10 +218,10 @@ class AblationResult:
                 "consistent": self.consistent, "mismatches": self.mismatches, "complete": self.complete,
                 "rows": [r.as_dict() for r in self.rows]}
 
-    def write_json(self, path: str | PathLike) -> None:
-        """The whole result as JSON (atomic)."""
+    def write_json(self, path: str | PathLike, **metadata) -> None:
+        """The whole result as JSON (atomic), with ``metadata`` (e.g. machine) added on top."""
         with atomic_output(path) as tmp:
-            tmp.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+            tmp.write_text(json.dumps({**metadata, **self.as_dict()}, indent=2) + "\n")
 
     def write_csv(self, path: str | PathLike) -> None:
         """One line per row (atomic); columns as :meth:`AblationRow.as_dict`."""
