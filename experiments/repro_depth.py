@@ -70,8 +70,10 @@ def main() -> int:
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.errorbar(DEPTHS, [mean[L] for L in DEPTHS], [std[L] for L in DEPTHS], marker="o", capsize=4,
                 label="measured at init, mean ± std (10 seeds)")
-    ax.plot(DEPTHS, [serra[L] for L in DEPTHS], "k--", marker="v", label="upper bound over R^2 (Serra et al. 2018)")
-    ax.plot(DEPTHS, [montufar[L] for L in DEPTHS], "g:", marker="^", label="max over R^2 is at least (Montufar et al. 2014)")
+    ax.plot(DEPTHS, [serra[L] for L in DEPTHS], "k--", marker="v",
+            label="upper bound over R^2 (Serra et al. 2018)")
+    ax.plot(DEPTHS, [montufar[L] for L in DEPTHS], "g:", marker="^",
+            label="max over R^2 is at least (Montufar et al. 2014)")
     ax.set_yscale("log")
     ax.set_xticks(DEPTHS)
     ax.set_xticklabels([f"{L}\n({'-'.join([str(N_NEURONS // L)] * L)})" for L in DEPTHS])
