@@ -85,7 +85,8 @@ def test_cli_writes_csv_json_png(tiny_nets, tmp_path):
                                    "default,mirror", "--repeat", "1", "-o", str(out)])
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(open(out / "ablation.csv")))
-    assert [(r["net"], r["heuristics"]) for r in rows] == [(p, s) for p in tiny_nets for s in ("none", "default,mirror")]
+    expected_rows = [(p, s) for p in tiny_nets for s in ("none", "default,mirror")]
+    assert [(r["net"], r["heuristics"]) for r in rows] == expected_rows
     for r in rows:
         assert int(r["regions"]) == tiny_nets[r["net"]] and r["count_ok"] == "True"
     report = json.loads((out / "ablation.json").read_text())
