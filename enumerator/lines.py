@@ -5,10 +5,10 @@ On the line ``x(t) = x0 + t u`` the first layer's pre-activations are
 one-input network whose first layer is ``(W_1 u, W_1 x0 + b_1)`` and whose other
 layers are unchanged.  Its pre-activations at ``t`` equal the original network's at
 ``x(t)`` (same neurons, same order), so its activation regions over ``[t0, t1]`` are
-exactly the intersections of the original regions with the segment.  Activation
+exactly the intersections of the original regions with the line.  Activation
 regions are convex, so each region of the network meets a segment in at most one
-interval: the count is the number of regions the segment crosses (Hanin & Rolnick,
-2019), with the enumerator's exactness.
+interval: the count of the 1-D regions is the number of regions the segment crosses
+(Hanin & Rolnick, 2019), with the enumerator's exactness.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ def restrict_to_line(network: ReLUNetwork, x0, u) -> ReLUNetwork:
 
 def count_along_segment(network: ReLUNetwork, x0, u, t0: float = 0.0, t1: float = 1.0, *,
                         backend: str = "highs") -> int:
-    """Number of full-dimensional regions met by the segment ``{x0 + t u : t0 <= t <= t1}``
-    (in one dimension: the maximal open intervals with one activation pattern).
+    """Number of regions crossed by the segment ``{x0 + t u : t0 <= t <= t1}``: those
+    whose intersection with it has positive length (the maximal intervals of one
+    activation pattern; a region touched in a single point is not counted).
 
     >>> net = ReLUNetwork.from_arrays([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 1.0]]], [[0.0, 0.0], [0.0]])
     >>> count_along_segment(net, [-1.0, -1.0], [1.0, 1.0], 0.0, 2.0)  # the diagonal crosses 0 once
