@@ -143,3 +143,12 @@ def test_cli_bad_input(tmp_path):
     assert res.exit_code == 1 and "gone.npz: no such file" in res.output
     res = runner.invoke(cli, ["ablate", "2-3-1", "--heuristics", "none", "--heuristics", "none", "-o", str(tmp_path)])
     assert res.exit_code == 2 and "given twice" in res.output
+
+
+def test_time_limited_rows_are_incomplete_not_compared(tmp_path):
+    res = CliRunner().invoke(cli, ["ablate", "2-8-8-1", "--heuristics", "none", "--heuristics", "default",
+                                   "--time-limit", "1e-6", "-o", str(tmp_path)])
+    assert res.exit_code == 3 and "incomplete" in res.output
+    report = json.loads((tmp_path / "ablation.json").read_text())
+    assert report["complete"] is False and report["consistent"] is True
+    assert [r["count_ok"] for r in report["rows"]] == [None, None]
