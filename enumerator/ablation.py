@@ -37,7 +37,7 @@ import math
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping
 
 from enumerator.api import count_regions
 from enumerator.domain import Box, Domain
