@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from shallow.cli.ablate import ablate
 from shallow.cli.compress import compress
 from shallow.cli.convert import convert
 from shallow.cli.count import count
@@ -26,7 +27,7 @@ def cli(verbose):
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (count, convert, verify_command, export, compress, demo):
+for command in (count, convert, verify_command, export, compress, demo, ablate):
     cli.add_command(command)
 cli.add_command(graph)
 cli.add_command(explain)

@@ -1,0 +1,57 @@
+"""Ablation of the pruning heuristics on the reference suite (one core).
+
+Every reference net (:data:`enumerator.random_nets.REFERENCE_ARCHITECTURES`, He-normal,
+seed 0, domain [-1, 1]^n) is counted with each heuristic set below; the plain search
+``none`` comes first and is the reference count of every net.  Writes
+``experiments/results/ablation.{json,csv,png}`` and prints the table; exits 1 if any
+set found a different number of regions than the plain search.
+
+    python experiments/ablation.py [--repeat 1] [--arch 2-8-8-1 ...]
+
+Same as ``relu-shallow ablate 1-8-8-8-1 ... --heuristics none --heuristics default ...``.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from enumerator.ablation import parse_heuristic_set, resolve_network, run_ablation  # noqa: E402
+from enumerator.random_nets import REFERENCE_ARCHITECTURES  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+#: The sets compared: the plain search, the defaults, each default heuristic left out, and mirror added.
+SETS = ("none", "witness", "default", "default-witness", "default-interval_bounds", "default-vertex_bounds",
+        "default-vertex_witness", "default,mirror")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per (net, set); the fastest is kept")
+    parser.add_argument("--arch", action="append", help="architectures (default: the reference suite)")
+    args = parser.parse_args()
+    archs = args.arch or ["-".join(map(str, a)) for a in REFERENCE_ARCHITECTURES]
+    nets = {arch: resolve_network(arch) for arch in archs}
+    sets = {label: parse_heuristic_set(label) for label in SETS}
+    result = run_ablation(nets, sets, args.repeat, on_run=lambda: print(".", end="", flush=True, file=sys.stderr))
+    print(file=sys.stderr)
+    RESULTS.mkdir(exist_ok=True)
+    result.write_csv(RESULTS / "ablation.csv")
+    result.write_json(RESULTS / "ablation.json", machine=platform.platform(), python=platform.python_version(),
+                      seed=0)
+    result.plot(RESULTS / "ablation.png")
+    print(result.table())
+    print(f"region counts equal across all sets on every net: {'PASS' if result.consistent else 'FAIL'}")
+    return 0 if result.consistent else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
