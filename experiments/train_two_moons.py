@@ -14,18 +14,9 @@ from typing import Callable
 import numpy as np
 
 from enumerator import ReLUNetwork
+from shallow.two_moons import two_moons
 
 OUT = Path(__file__).resolve().parents[1] / "shallow" / "data" / "two_moons.npz"
-
-
-def two_moons(k: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` points per moon, scaled into [-1, 1]^2, and 0/1 labels."""
-    t = rng.uniform(0, np.pi, size=k)
-    upper = np.c_[np.cos(t), np.sin(t)]
-    lower = np.c_[1 - np.cos(t), 0.5 - np.sin(t)]
-    X = np.vstack([upper, lower]) + rng.normal(scale=noise, size=(2 * k, 2))
-    X = (X - np.array([0.5, 0.25])) / np.array([1.6, 1.0])
-    return X, np.r_[np.zeros(k), np.ones(k)]
 
 
 def train(seed: int = 0, widths=(2, 16, 16, 1), steps: int = 3000, lr: float = 0.01, l1: float = 0.0,
