@@ -10,15 +10,19 @@ from shallow.cli.compress import compress
 from shallow.cli.convert import convert
 from shallow.cli.count import count
 from shallow.cli.demo import demo
+from shallow.cli.exits import EPILOG
 from shallow.cli.export import export
 from shallow.cli.verify import verify_command
 
 
-@click.group()
+@click.group(epilog=EPILOG)
 @click.version_option(package_name="relu-shallow")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (repeatable).")
-def cli(verbose):
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (repeatable); "
+              "with -v an internal error shows its traceback.")
+@click.pass_context
+def cli(ctx, verbose):
     """Exact linear regions of ReLU networks and their equivalent three-layer networks."""
+    ctx.meta["relu_shallow.verbose"] = verbose
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
