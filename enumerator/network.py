@@ -54,7 +54,7 @@ def _real_array(name: str, value, where: str) -> np.ndarray:
         imag = np.argwhere(a.imag != 0)
         if imag.size:
             pos = tuple(int(i) for i in imag[0])
-            raise NetworkError(f"{where}{name} is complex: imaginary part {a.imag[pos]!r} at index {pos}; "
+            raise NetworkError(f"{where}{name} is complex: imaginary part {float(a.imag[pos])!r} at index {pos}; "
                                "weights must be real")
         raise NetworkError(f"{where}{name} has complex dtype {a.dtype} (imaginary parts all zero); "
                            "convert it to a real array")

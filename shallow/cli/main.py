@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import click
 
@@ -23,6 +24,8 @@ from shallow.cli.verify import verify_command
 def cli(ctx, verbose):
     """Exact linear regions of ReLU networks and their equivalent three-layer networks."""
     ctx.meta["relu_shallow.verbose"] = verbose
+    if not verbose:  # numpy's overflow warnings on hostile inputs would bury the one error line
+        warnings.simplefilter("ignore", RuntimeWarning)
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
