@@ -46,15 +46,15 @@ def zip_bomb(path):
             f.write(b"\0" * (n * 8 % len(zeros)))
 
 
-def corrupt_deflate(src, dst):
-    """Flip bytes inside the deflate stream of the largest member (a zlib error or a
-    CRC mismatch, depending on where the damage lands)."""
+def corrupt_deflate(src, dst, member="W0.npy"):
+    """Overwrite the start of a member's deflate stream with a reserved block type: a
+    zlib error on reading, not merely a CRC mismatch."""
     raw = bytearray(src.read_bytes())
     with zipfile.ZipFile(src) as zf:
-        info = max(zf.infolist(), key=lambda i: i.compress_size)
-    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
-    for k in range(start + 2, start + info.compress_size - 2, 7):
-        raw[k] ^= 0x5A
+        info = zf.getinfo(member)
+    h = info.header_offset  # the local header's own name and extra lengths (they may differ)
+    start = h + 30 + int.from_bytes(raw[h + 26:h + 28], "little") + int.from_bytes(raw[h + 28:h + 30], "little")
+    raw[start:start + 8] = b"\xff" * 8
     dst.write_bytes(bytes(raw))
 
 
@@ -124,7 +124,7 @@ def corpus(tmp_path_factory):
 NETWORK_CASES = [
     ("count {d}/huge_header.npz", "header declares shape (1000000, 1000000)"),
     ("count {d}/zip_bomb.npz", "zip bomb"),
-    ("count {d}/deflate.npz", "deflate.npz: damaged or unreadable .npz"),
+    ("count {d}/deflate.npz", "deflate.npz: damaged or unreadable .npz (error: Error -3 while decompressing"),
     ("count {d}/strings.npz", "strings.npz: array 'W0' has dtype <U1"),
     ("count {d}/objects.npz", "objects.npz: array 'W0' has dtype object"),
     ("count {d}/text.npz", "text.npz: not a zip/npz file"),
