@@ -422,10 +422,12 @@ class RegionSearch:
             check_subtrees(start, net, self.domain)
         roots_left = list(reversed(start))
         stack: list[tuple] = []
+        branched = False
         try:
             while roots_left:
-                reason = self._out_of_budget()
-                if reason:  # before any work on the next subtree (max_regions=0, a limit)
+                reason = (self._out_of_budget() if branched  # a limit, once the run made progress
+                          else "max_regions" if self.options.max_regions == 0 else "")
+                if reason:  # before any work on the next subtree
                     self.stop_reason, self.pending = reason, list(reversed(roots_left))
                     return
                 root = roots_left.pop()
@@ -469,13 +471,14 @@ class RegionSearch:
                         self._cuts[k] = False
                         k += 1
                         continue
-                    reason = self._out_of_budget(at_region=False)
+                    reason = self._out_of_budget(at_region=False) if branched else ""
                     if reason:  # between LPs: this node and everything deferred are pending
                         self.stop_reason = reason
                         self.pending = ([Subtree(self._state[:k].copy(), x, slack, lowdim)]
                                         + self._pending(stack, roots_left))
                         return
                     kids = self._children(x, float(dist[j]), slack, lowdim, r, L, j)
+                    branched = True  # a stop between LPs comes after one decided node: progress
                     for bit, cx, cslack, clow in kids[:-1]:
                         cdist = dist if cx is x else L.G @ cx + L.off
                         stack.append((k, bit, cx, cdist, cslack, clow, r, li))
