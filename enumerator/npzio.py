@@ -87,6 +87,8 @@ def read_npz(path: str | PathLike, error: type[Exception] = ValueError,
                 where = f"{path}: array {name!r}"
                 if not info.filename.endswith(".npy"):
                     raise error(f"{path}: member {info.filename!r} is not a .npy array")
+                if info.flag_bits & 0x1:
+                    raise error(f"{where} is encrypted; encrypted archives are not read")
                 if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
                     raise error(f"{where} expands {info.compress_size} compressed bytes to "
                                 f"{_fmt_bytes(info.file_size)} (more than {MAX_RATIO} times): "
@@ -114,5 +116,5 @@ def read_npz(path: str | PathLike, error: type[Exception] = ValueError,
     except PermissionError:
         raise error(f"{path}: permission denied") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError,
-            NotImplementedError, OverflowError, MemoryError) as exc:
+            NotImplementedError, RuntimeError, OverflowError, MemoryError) as exc:
         raise error(f"{path}: damaged or unreadable .npz ({type(exc).__name__}: {exc})") from None

@@ -80,6 +80,13 @@ def corpus(tmp_path_factory):
     np.save(d / "single.npy", np.ones(3))
     (d / "single.npz").write_bytes((d / "single.npy").read_bytes())
     (d / "empty.npz").write_bytes(b"")
+    raw = bytearray((d / "net.npz").read_bytes())
+    for sig in (b"PK\x03\x04", b"PK\x01\x02"):  # mark every member encrypted (flag bit 0)
+        at = raw.find(sig)
+        while at >= 0:
+            raw[at + (6 if sig == b"PK\x03\x04" else 8)] |= 1
+            at = raw.find(sig, at + 4)
+    (d / "encrypted.npz").write_bytes(bytes(raw))
     (d / "truncated.npz").write_bytes((d / "net.npz").read_bytes()[:300])
     write_zip(d / "not_npy.npz", {"W0.txt": b"1 2 3"})
     np.savez(d / "complex.npz", **{**arrays, "W1": arrays["W1"] + 0.5j * (np.arange(arrays["W1"].size)
@@ -131,6 +138,7 @@ NETWORK_CASES = [
     ("count {d}/single.npz", "a single .npy array"),
     ("count {d}/empty.npz", "empty.npz: not a zip/npz file"),
     ("count {d}/truncated.npz", "truncated.npz"),
+    ("count {d}/encrypted.npz", "encrypted.npz: array 'W0' is encrypted"),
     ("count {d}/not_npy.npz", "member 'W0.txt' is not a .npy array"),
     ("count {d}/complex.npz", "complex.npz: layer 1: W1 is complex: imaginary part 0.5 at index (1, 1)"),
     ("count {d}/nan.npz", "nan.npz: layer 1: b1 contains nan at index (2,)"),

@@ -12,8 +12,8 @@ import click
 
 from enumerator import Box, ReLUNetwork
 from enumerator.files import atomic_output
-from shallow.cli.convert import convert_network
-from shallow.cli.options import command, library_errors, solver_option
+from shallow.cli.convert import IncompleteRun, convert_network
+from shallow.cli.options import Interrupts, command, library_errors, solver_option
 from shallow.cli.verify import print_report
 from shallow.explain import explain_point
 from shallow.io import save_shallow
@@ -48,7 +48,14 @@ def demo(output_dir, solver):
     network = ReLUNetwork.from_npz(out / "network.npz")
     domain = Box.cube(network.n_inputs)
     click.echo(f"model      {BUNDLED} ({network!r}) over {domain.describe()}")
-    shallow, search = convert_network(network, domain, solver=solver)
+    interrupts = Interrupts()
+    with interrupts.installed():
+        try:
+            shallow, search = convert_network(network, domain, solver=solver, interrupts=interrupts)
+        except KeyboardInterrupt:
+            if interrupts.count > 1:
+                raise
+            raise IncompleteRun("interrupted (Ctrl-C) while building; nothing more written") from None
     stats = search.stats
     click.echo(f"count      {stats.regions} regions, {stats.patterns} patterns "
                f"({stats.lps} LPs, {stats.seconds:.2f} s)")

@@ -18,7 +18,7 @@ import click
 from tqdm import tqdm
 
 from enumerator import Box, Heuristics, ReLUNetwork, Unbounded, load_polytope
-from enumerator.domain import Domain
+from enumerator.domain import Domain, DomainError
 from enumerator.files import OutputPathError, check_output, npz_path
 from shallow.cli import exits
 from shallow.cli.diagnose import input_hints
@@ -139,7 +139,10 @@ def build_domain(n: int, box, unbounded: bool, polytope) -> Domain:
         domain.check_dimension(n)
         return domain
     lo, hi = box if box else (-1.0, 1.0)
-    return Box.cube(n, lo, hi)
+    try:
+        return Box.cube(n, lo, hi)
+    except DomainError as exc:  # an option value that makes no box: a usage error
+        raise click.BadParameter(str(exc), param_hint="'--box'") from None
 
 
 def build_heuristics(enabled, disabled) -> Heuristics:
