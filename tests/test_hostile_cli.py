@@ -266,3 +266,22 @@ def test_verify_progress_wrapper_is_the_same_network(files):
     X = np.random.default_rng(0).uniform(-1, 1, (10_000, 2))
     wrapped = WithProgress(shallow, chunk=999)
     assert np.array_equal(wrapped(X), shallow(X)) and wrapped.metadata is shallow.metadata
+
+
+def test_convert_first_ctrl_c_exits_3_and_writes_nothing(tmp_path):
+    """A real SIGINT to a running ``convert``: the search stops at its next node, the
+    run ends with exit 3 and no output file (nor a temporary one) exists."""
+    import subprocess
+    import sys
+
+    he_normal_network((5, 10, 10, 2), seed=0).save_npz(tmp_path / "net.npz")
+    code = "import sys; from shallow.cli.main import cli; print('ready', flush=True); cli()"
+    cmd = [sys.executable, "-c", code, "convert", str(tmp_path / "net.npz"), "-o", str(tmp_path / "s.npz")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"  # imports done (a Ctrl-C during imports is Python's)
+    time.sleep(1.5)  # the enumeration alone takes about ten seconds
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == exits.INCOMPLETE, err
+    assert "ended early (Ctrl-C)" in err and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz"]
