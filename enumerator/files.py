@@ -73,8 +73,6 @@ def check_output(path: str | PathLike, inputs: Iterable[str | PathLike | None] =
         raise OutputPathError(f"{option} {target}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputPathError(f"{option} {target}: folder {folder} is not writable")
-    if target.exists() and not os.access(target, os.W_OK) and not os.access(folder, os.W_OK):
-        raise OutputPathError(f"{option} {target} is not writable")
     return target
 
 
