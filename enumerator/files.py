@@ -1,4 +1,4 @@
-"""Atomic file output: a file is either absent, its old version, or complete.
+"""Output files: atomic writes and the checks made before any work starts.
 
 Every file the project writes (checkpoints, shallow networks, exports, batch tables,
 region shards) goes through :func:`atomic_output`: the content is written to a
@@ -6,6 +6,12 @@ temporary file in the target's folder (so the final rename never crosses file
 systems), flushed to disk, and renamed over the target only when the writer finished
 without an exception.  A crash, a full disk or Ctrl-C while writing leaves the target
 untouched and removes the temporary file.
+
+Commands call :func:`check_output` on every output path *before* they start work that
+may take hours: it refuses a path that is one of the inputs (same resolved path or the
+same file by :func:`os.path.samefile`), a missing folder and a folder without write
+permission, and returns the path that will actually be written (``npz_path`` adds the
+``.npz`` suffix that numpy would add).
 """
 
 from __future__ import annotations
@@ -15,17 +21,68 @@ import os
 import tempfile
 from os import PathLike
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
-__all__ = ["atomic_output"]
+__all__ = ["OutputPathError", "atomic_output", "check_output", "npz_path"]
+
+
+class OutputPathError(ValueError):
+    """An output path that would overwrite an input or cannot be written."""
+
+
+def npz_path(path: str | PathLike) -> Path:
+    """``path`` with ``.npz`` appended unless it already ends so (what ``np.savez`` writes)."""
+    p = Path(path)
+    return p if p.name.endswith(".npz") else p.with_name(p.name + ".npz")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def check_output(path: str | PathLike, inputs: Iterable[str | PathLike | None] = (), *,
+                 option: str = "output") -> Path:
+    """Check that ``path`` can be written without touching an input; return it as a Path.
+
+    Parameters
+    ----------
+    path : the output file.
+    inputs : files the command reads (``None`` entries are skipped).
+    option : how the path is named in messages (e.g. ``"--checkpoint"``).
+
+    Raises
+    ------
+    OutputPathError
+        If ``path`` is one of ``inputs``, is a folder, or its folder is missing or
+        not writable.
+    """
+    target = Path(path)
+    for source in inputs:
+        if source is not None and _same_file(target, Path(source)):
+            raise OutputPathError(f"{option} {target} is also an input ({source}); "
+                                  "choose another file so the input is not overwritten")
+    if target.is_dir():
+        raise OutputPathError(f"{option} {target} is a folder, not a file")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputPathError(f"{option} {target}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputPathError(f"{option} {target}: folder {folder} is not writable")
+    return target
 
 
 @contextlib.contextmanager
 def atomic_output(path: str | PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on a clean exit, move it onto ``path``.
 
-    The temporary name keeps the target's suffix (``np.savez`` appends ``.npz`` to a
-    name without it).  The caller writes the whole file to the yielded path.
+    The temporary name keeps the target's suffix.  The caller writes the whole file to
+    the yielded path; writers that add a suffix of their own (``np.savez``) should be
+    given an open file object instead.
 
     Raises
     ------
@@ -42,6 +99,8 @@ def atomic_output(path: str | PathLike) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it the target's mode or the usual 0644
+        os.chmod(tmp_path, target.stat().st_mode & 0o777 if target.exists() else 0o644)
         os.replace(tmp_path, target)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -42,6 +42,27 @@ def _check_finite(name: str, array: np.ndarray, where: str) -> None:
         raise NetworkError(f"{where}{name} contains {float(array[pos])} at index {pos}")
 
 
+def _real_array(name: str, value, where: str) -> np.ndarray:
+    """``value`` as a float64 array, or NetworkError naming what is not a real number."""
+    if value is None:
+        raise NetworkError(f"{where}{name} is None, not an array")
+    try:
+        a = np.asarray(value)
+    except ValueError as exc:  # ragged nested lists
+        raise NetworkError(f"{where}{name} is not a rectangular array ({exc})") from None
+    if a.dtype.kind == "c":
+        imag = np.argwhere(a.imag != 0)
+        if imag.size:
+            pos = tuple(int(i) for i in imag[0])
+            raise NetworkError(f"{where}{name} is complex: imaginary part {float(a.imag[pos])!r} at index {pos}; "
+                               "weights must be real")
+        raise NetworkError(f"{where}{name} has complex dtype {a.dtype} (imaginary parts all zero); "
+                           "convert it to a real array")
+    if a.dtype.kind not in "biuf":
+        raise NetworkError(f"{where}{name} has dtype {a.dtype}; weights must be real numbers")
+    return np.array(a, dtype=float)
+
+
 @dataclass(frozen=True)
 class DenseReLU:
     """Hidden layer ``relu(W h + b)``: ``W`` of shape (width, d_in), ``b`` of shape (width,)."""
@@ -128,9 +149,13 @@ class ReLUNetwork:
         ------
         NetworkError
             No layers, unequal counts, a shape mismatch (naming the layer), NaN/inf,
-            or an input dimension of zero.
+            complex or non-numeric values (naming the layer and index), or an input
+            dimension of zero.
         """
         where = f"{source}: " if source else ""
+        for what, seq in (("weights", weights), ("biases", biases)):
+            if isinstance(seq, (str, bytes, dict)) or not hasattr(seq, "__len__"):
+                raise NetworkError(f"{where}{what} must be a sequence of arrays, got {type(seq).__name__}")
         if len(weights) == 0:
             raise NetworkError(f"{where}the network has no layers")
         if len(weights) != len(biases):
@@ -138,8 +163,8 @@ class ReLUNetwork:
         Ws, bs = [], []
         d_in = None
         for k, (W, b) in enumerate(zip(weights, biases)):
-            W = np.array(W, dtype=float)
-            b = np.array(b, dtype=float)
+            W = _real_array(f"W{k}", W, f"{where}layer {k}: ")
+            b = _real_array(f"b{k}", b, f"{where}layer {k}: ")
             if W.ndim != 2:
                 raise NetworkError(f"{where}layer {k}: W{k} must be 2-D (out, in), got shape {W.shape}")
             if b.ndim != 1 or b.shape[0] != W.shape[0]:
@@ -249,6 +274,8 @@ class ReLUNetwork:
         (N,)) and the affine map ``f = C x + d`` there (shapes (m, n), (m,)).
         """
         x = self._as_batch(x)[0]
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"input must be finite, got {x.tolist()}")
         M, v = np.eye(self.n_inputs), np.zeros(self.n_inputs)
         states, As, cs = [], [], []
         for blk in self.blocks:

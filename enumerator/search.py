@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from enumerator.checks import check_search_inputs
 from enumerator.domain import Box, Domain
 from enumerator.heuristics.bounds import interval_signs
 from enumerator.heuristics.mirror import mirror_point
@@ -43,7 +44,7 @@ from enumerator.heuristics.vertices import polytope_vertices, vertex_candidate, 
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.region import Region, SearchStats, pack_pattern
-from enumerator.subtree import Subtree
+from enumerator.subtree import Subtree, check_subtrees
 from solvers import LPProblem, LPStatus, SolverError, backend_class, make_lp
 
 __all__ = ["EnumerationError", "RegionSearch"]
@@ -95,6 +96,7 @@ class RegionSearch:
 
     def __init__(self, network: ReLUNetwork, domain: Domain | None = None, *,
                  backend: str = "highs", options: SearchOptions | None = None):
+        check_search_inputs(network, domain, options, backend)
         self.network = network
         self.domain = Box.cube(network.n_inputs) if domain is None else domain
         self.domain.check_dimension(network.n_inputs)
@@ -332,11 +334,14 @@ class RegionSearch:
         return Region(pack_pattern(state), len(state), x.copy(), float(slack), C, dvec, A, cvec,
                       self._cuts.copy(), full_dimensional=not lowdim)
 
-    def _out_of_budget(self) -> str:
+    def _out_of_budget(self, at_region: bool = True) -> str:
+        """Why the search must stop now ("" if it may go on).  The time limit and a stop
+        request are checked at every branching node too (``at_region`` False), so a
+        run stops within one node's LPs; ``max_regions`` only counts at regions."""
         o = self.options
         if self._stop_requested:
             return "stopped"
-        if o.max_regions is not None and self._count.regions >= o.max_regions:
+        if at_region and o.max_regions is not None and self._count.regions >= o.max_regions:
             return "max_regions"
         if o.time_limit is not None and time.perf_counter() - self._t0 >= o.time_limit:
             return "time_limit"
@@ -378,7 +383,7 @@ class RegionSearch:
         return k0, li, r, L, (L.G @ x + L.off if L is not None else None)
 
     def request_stop(self) -> None:
-        """Ask a running search to stop at its next region (safe to call from a signal
+        """Ask a running search to stop at its next node (safe to call from a signal
         handler); it then ends with ``stop_reason == "stopped"`` and :attr:`pending` set."""
         self._stop_requested = True
 
@@ -413,10 +418,18 @@ class RegionSearch:
         count = self._count
         if start is None:
             start = [Subtree(np.zeros(0, dtype=bool), self._init_root(), self.domain.slack_cap)]
+        else:
+            check_subtrees(start, net, self.domain)
         roots_left = list(reversed(start))
         stack: list[tuple] = []
+        branched = False
         try:
             while roots_left:
+                reason = (self._out_of_budget() if branched  # a limit, once the run made progress
+                          else "max_regions" if self.options.max_regions == 0 else "")
+                if reason:  # before any work on the next subtree
+                    self.stop_reason, self.pending = reason, list(reversed(roots_left))
+                    return
                 root = roots_left.pop()
                 k, li, r, L, dist = self._replay(root)
                 x, slack, lowdim = root.witness, root.slack, root.lowdim
@@ -458,7 +471,14 @@ class RegionSearch:
                         self._cuts[k] = False
                         k += 1
                         continue
+                    reason = self._out_of_budget(at_region=False) if branched else ""
+                    if reason:  # between LPs: this node and everything deferred are pending
+                        self.stop_reason = reason
+                        self.pending = ([Subtree(self._state[:k].copy(), x, slack, lowdim)]
+                                        + self._pending(stack, roots_left))
+                        return
                     kids = self._children(x, float(dist[j]), slack, lowdim, r, L, j)
+                    branched = True  # a stop between LPs comes after one decided node: progress
                     for bit, cx, cslack, clow in kids[:-1]:
                         cdist = dist if cx is x else L.G @ cx + L.off
                         stack.append((k, bit, cx, cdist, cslack, clow, r, li))

@@ -12,24 +12,70 @@ can differ from the exact network, region by region:
 
 So ``y_M = f`` except within about ``max(1, |f|) / (M |a|)`` of a region boundary:
 the band shrinks like ``1/M``.  ``experiments/bench_big_m.py`` measures it.
-Arithmetic is float64; ``M`` up to about 1e9 keeps the ``M^2``-sized intermediate
-values far from overflow.
+
+Which ``M`` is accepted (:func:`check_big_m`): ``M`` must be finite and greater than 1
+(for ``M <= 1`` the band covers the domain and the export is wrong almost everywhere),
+and every unit of the finite network must stay below 1e300 in magnitude for every
+input of the domain's bounding box (for unbounded domains: ``|x_i| <= 1e6``),
+bounded by interval arithmetic ``|W| |h| + |b|`` layer by layer.  Layer-2 values grow
+like ``M^2``, so the largest ``M`` is about ``1e150`` divided by the network's scale;
+a refused ``M`` is reported with the largest one that passes.
+Files are written atomically (:func:`enumerator.files.atomic_output`).
 
 PyTorch (extra ``torch``) and ONNX (extra ``onnx``) are imported only when used.
 """
 
 from __future__ import annotations
 
+import math
 from os import PathLike
+from pathlib import Path
 
 import numpy as np
 
+from enumerator import domain_from_metadata
+from enumerator.files import atomic_output
 from shallow.network import ShallowNetwork
 
-__all__ = ["DEFAULT_M", "big_m_layers", "big_m_forward", "to_torch", "save_torch", "save_onnx"]
+__all__ = ["DEFAULT_M", "check_big_m", "big_m_layers", "big_m_forward", "to_torch", "save_torch", "save_onnx"]
 
 DEFAULT_M = 1e6
 MAX_DENSE_ENTRIES = 50_000_000
+#: Largest magnitude any unit of the finite network may reach on the domain.
+MAX_UNIT_VALUE = 1e300
+#: Input bound used for unbounded domains.
+UNBOUNDED_INPUT_BOUND = 1e6
+
+
+def _unit_bound(shallow: ShallowNetwork, M: float, R: np.ndarray) -> float:
+    """Largest |unit value| of the finite network over the box ``|x| <= R`` (interval bound)."""
+    h = R
+    top = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in shallow.layers:
+            W = abs(layer.W_fin) + M * abs(layer.W_inf)
+            h = W.dot(h) + np.abs(layer.b_fin) + M * np.abs(layer.b_inf)
+            top = max(top, float(np.max(h)) if h.size else 0.0)
+            if not math.isfinite(top):
+                return math.inf
+    return top
+
+
+def check_big_m(shallow: ShallowNetwork, M: float) -> None:
+    """Raise ValueError unless ``M`` is a valid big-M for ``shallow`` (module docstring)."""
+    if not (isinstance(M, (int, float)) and math.isfinite(M) and M > 1):
+        raise ValueError(f"M must be a finite number greater than 1, got {M!r}")
+    domain = domain_from_metadata(shallow.metadata["domain"])
+    lo, hi = np.abs(domain.lower), np.abs(domain.upper)
+    R = np.where(np.isfinite(lo) & np.isfinite(hi), np.maximum(lo, hi), UNBOUNDED_INPUT_BOUND)
+    if _unit_bound(shallow, M, R) <= MAX_UNIT_VALUE:
+        return
+    lo_M, hi_M = 1.0, M  # the largest valid M, by bisection on a log scale
+    for _ in range(60):
+        mid = math.sqrt(lo_M * hi_M)
+        lo_M, hi_M = (mid, hi_M) if _unit_bound(shallow, mid, R) <= MAX_UNIT_VALUE else (lo_M, mid)
+    raise ValueError(f"M = {M:g} is too large: units of the finite network could exceed {MAX_UNIT_VALUE:g} "
+                     f"on the domain and overflow float64; use M <= {lo_M:.3g}")
 
 
 def big_m_layers(shallow: ShallowNetwork, M: float = DEFAULT_M) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -38,10 +84,10 @@ def big_m_layers(shallow: ShallowNetwork, M: float = DEFAULT_M) -> list[tuple[np
     Raises
     ------
     ValueError
-        If a layer has more than 5e7 weights (too large to export densely).
+        If ``M`` is refused by :func:`check_big_m`, or a layer has more than 5e7
+        weights (too large to export densely).
     """
-    if not M > 0:
-        raise ValueError(f"M must be positive, got {M}")
+    check_big_m(shallow, M)
     out = []
     for i, layer in enumerate(shallow.layers):
         rows, cols = layer.shape
@@ -79,15 +125,20 @@ def to_torch(shallow: ShallowNetwork, M: float = DEFAULT_M):
     return torch.nn.Sequential(*modules)
 
 
-def save_torch(shallow: ShallowNetwork, path: str | PathLike, M: float = DEFAULT_M) -> None:
-    """Save the big-M module with ``torch.save`` (load with ``torch.load(path, weights_only=False)``)."""
+def save_torch(shallow: ShallowNetwork, path: str | PathLike, M: float = DEFAULT_M) -> Path:
+    """Save the big-M module with ``torch.save`` (load with ``torch.load(path, weights_only=False)``),
+    atomically; returns the path written."""
     import torch
 
-    torch.save(to_torch(shallow, M), path)
+    module = to_torch(shallow, M)
+    with atomic_output(path) as tmp:
+        torch.save(module, tmp)
+    return Path(path)
 
 
-def save_onnx(shallow: ShallowNetwork, path: str | PathLike, M: float = DEFAULT_M) -> None:
-    """Write the big-M network as an ONNX model (float64 input ``x`` (batch, n), output ``y``)."""
+def save_onnx(shallow: ShallowNetwork, path: str | PathLike, M: float = DEFAULT_M) -> Path:
+    """Write the big-M network as an ONNX model (float64 input ``x`` (batch, n), output ``y``),
+    atomically; returns the path written."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -109,4 +160,6 @@ def save_onnx(shallow: ShallowNetwork, path: str | PathLike, M: float = DEFAULT_
     model = helper.make_model(graph, producer_name="relu-shallow", opset_imports=[helper.make_opsetid("", 13)])
     model.doc_string = f"relu-shallow big-M export, M = {M:g}; source hash {shallow.metadata.get('source_hash')}"
     onnx.checker.check_model(model)
-    onnx.save(model, path)
+    with atomic_output(path) as tmp:
+        onnx.save(model, str(tmp))
+    return Path(path)

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from enumerator.ablation import parse_heuristic_set, resolve_network, run_ablation
 from shallow.cli import exits
-from shallow.cli.options import build_domain, domain_options, library_errors, solver_option
+from shallow.cli.options import build_domain, command, domain_options, library_errors, solver_option
 
 
 def _heuristic_sets(ctx, param, values) -> dict:
@@ -28,7 +28,7 @@ def _heuristic_sets(ctx, param, values) -> dict:
     return sets
 
 
-@click.command(short_help="Compare pruning heuristic sets (ablation).", epilog=exits.EPILOG)
+@command("Compare pruning heuristic sets (ablation).")
 @click.argument("nets", metavar="NET...", nargs=-1, required=True)
 @click.option("--heuristics", "sets", multiple=True, callback=_heuristic_sets, metavar="SET",
               help="Heuristics to switch on, comma-separated (repeatable; default: none and default). "

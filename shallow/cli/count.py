@@ -2,44 +2,28 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
-import sys
 
 import click
 
 from enumerator import RegionSearch, SearchOptions, load_checkpoint, save_checkpoint
 from enumerator.graph import count_pieces, region_graph
+from shallow.cli import exits
 from shallow.cli.options import (
+    Interrupts,
     build_domain,
     build_heuristics,
+    command,
     domain_options,
+    finish,
     library_errors,
     load_network,
     network_argument,
+    output_path,
+    remember_inputs,
     search_options,
     with_progress,
 )
-
-
-@contextlib.contextmanager
-def stop_on_first_sigint(search: RegionSearch):
-    """First Ctrl-C: ask the search to stop at its next region (resumable); a second
-    one raises KeyboardInterrupt as usual."""
-    def first(signum, frame):
-        search.request_stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    try:
-        previous = signal.signal(signal.SIGINT, first)
-    except ValueError:  # not the main thread: leave Ctrl-C alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def add_counts(before: dict, now: dict) -> dict:
@@ -47,7 +31,7 @@ def add_counts(before: dict, now: dict) -> dict:
     return {k: before.get(k, 0) + v for k, v in now.items()}
 
 
-@click.command(short_help="Count linear regions.")
+@command("Count linear regions.")
 @network_argument
 @domain_options
 @click.option("--lower-dim", is_flag=True, help="Also count lower-dimensional patterns.")
@@ -67,28 +51,34 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
     With --lower-dim, also count every realizable canonical pattern ("patterns").
     With --pieces, also count the linear pieces on the region adjacency graph
     (enumerator/graph.py; not with --resume).
-    Ctrl-C stops at the next region and prints the partial counts (with
-    --checkpoint, resumable by --resume); a second Ctrl-C aborts at once (exit 130).
+    A limit or Ctrl-C stops the search between LPs and prints the partial counts
+    (exit 3; with --checkpoint, resumable by --resume); a second Ctrl-C aborts at
+    once (exit 130).  The checkpoint is written atomically and may be the --resume file.
     """
+    if checkpoint:
+        checkpoint = str(output_path(checkpoint, [net, polytope], option="--checkpoint"))
     if with_pieces and resume:
         raise click.UsageError("--pieces needs every region in one run; it cannot be combined with --resume")
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
+    remember_inputs(network, domain)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             heuristics=build_heuristics(enabled, disabled))
     before, start = load_checkpoint(resume, network, domain, lower_dim) if resume else ({}, None)
     search = RegionSearch(network, domain, backend=solver, options=options)
-    interrupted = False
-    with stop_on_first_sigint(search):
-        try:
-            regions = [r for r in with_progress(search.run(materialize=with_pieces, start=start)) if with_pieces]
-        except KeyboardInterrupt:  # the second Ctrl-C
-            interrupted = True
+    interrupts = Interrupts()
+    interrupts.on_first = search.request_stop
+    with interrupts.installed():
+        regions = [r for r in with_progress(search.run(materialize=with_pieces, start=start)) if with_pieces]
     counts = add_counts(before, search.stats.as_dict())
-    stop_reason = "interrupted" if interrupted else search.stop_reason
-    complete = search.complete and not interrupted
+    stop_reason = search.stop_reason  # "stopped" after a first Ctrl-C, "interrupted" after a second
+    complete = search.complete
+    write_error = None
     if checkpoint and search.pending is not None:
-        save_checkpoint(checkpoint, network, domain, lower_dim, counts, search.pending)
+        try:
+            save_checkpoint(checkpoint, network, domain, lower_dim, counts, search.pending)
+        except OSError as exc:  # the counts are still printed below
+            write_error = f"could not write checkpoint {checkpoint}: {exc}"
     report = {"network": net, "architecture": repr(network), "domain": domain.describe(),
               **counts, "complete": complete, "stop_reason": stop_reason}
     if not lower_dim:
@@ -109,7 +99,11 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
                    f"{counts['seconds']:.2f} s" + (" (with the resumed run)" if resume else ""))
         if not complete:
             click.echo(f"INCOMPLETE ({stop_reason}): counts are lower bounds")
-            if checkpoint and search.pending is not None:
+            if checkpoint and search.pending is not None and write_error is None:
                 click.echo(f"checkpoint {checkpoint}: {len(search.pending)} subtrees left; continue with --resume")
-    if stop_reason == "interrupted":
-        sys.exit(130)
+    if write_error:
+        click.echo(f"Error: {write_error}", err=True)
+        finish(exits.ERROR)
+    if search.stop_reason == "interrupted" or interrupts.count > 1:
+        finish(exits.ABORTED)
+    finish(exits.OK if complete else exits.INCOMPLETE)

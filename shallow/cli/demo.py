@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from enumerator import Box, ReLUNetwork
-from shallow.cli.convert import convert_network
-from shallow.cli.options import library_errors, solver_option
+from enumerator.files import atomic_output
+from shallow.cli.convert import IncompleteRun, convert_network
+from shallow.cli.options import Interrupts, command, library_errors, solver_option
 from shallow.cli.verify import print_report
 from shallow.explain import explain_point
 from shallow.io import save_shallow
@@ -23,7 +24,13 @@ from shallow.verify import verify
 BUNDLED = "two_moons.npz"
 
 
-@click.command(short_help="Run count, convert, verify and explain on a bundled model.")
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_output(path) as tmp:
+        tmp.write_text(text)
+
+
+@command("Run count, convert, verify and explain on a bundled model.")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="demo-output", show_default=True)
 @solver_option
 @library_errors
@@ -31,16 +38,26 @@ def demo(output_dir, solver):
     """Count the regions of a bundled 2-16-16-1 two-moons classifier on [-1, 1]^2,
     build its three-layer network, verify it, explain one input, and write
     network.npz, shallow.npz, report.json, explanation.txt and regions.png (the regions,
-    decision boundary and training points) to OUTPUT_DIR."""
+    decision boundary and training points) to OUTPUT_DIR (each file atomically)."""
     t0 = time.perf_counter()
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    with as_file(files("shallow") / "data" / BUNDLED) as path:
-        shutil.copyfile(path, out / "network.npz")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.UsageError(f"--output-dir {out}: cannot create the folder ({exc.strerror})") from None
+    with as_file(files("shallow") / "data" / BUNDLED) as path, atomic_output(out / "network.npz") as tmp:
+        shutil.copyfile(path, tmp)
     network = ReLUNetwork.from_npz(out / "network.npz")
     domain = Box.cube(network.n_inputs)
     click.echo(f"model      {BUNDLED} ({network!r}) over {domain.describe()}")
-    shallow, search = convert_network(network, domain, solver=solver)
+    interrupts = Interrupts()
+    with interrupts.installed():
+        try:
+            shallow, search = convert_network(network, domain, solver=solver, interrupts=interrupts)
+        except KeyboardInterrupt:
+            if interrupts.count > 1:
+                raise
+            raise IncompleteRun("interrupted (Ctrl-C) while building; nothing more written") from None
     stats = search.stats
     click.echo(f"count      {stats.regions} regions, {stats.patterns} patterns "
                f"({stats.lps} LPs, {stats.seconds:.2f} s)")
@@ -49,7 +66,7 @@ def demo(output_dir, solver):
     report = verify(network, shallow, samples=2000)
     print_report(report, as_json=False)
     explanation = explain_point(network, [0.25, 0.1])
-    (out / "explanation.txt").write_text(str(explanation) + "\n")
+    write_text(out / "explanation.txt", str(explanation) + "\n")
     click.echo("explain    input [0.25, 0.1]:")
     for line in str(explanation).splitlines():
         click.echo(f"           {line}")
@@ -61,7 +78,7 @@ def demo(output_dir, solver):
                "search": stats.as_dict(), "widths": list(shallow.widths),
                "widths_uncompressed": shallow.metadata["widths_uncompressed"], "verify": report.as_dict(),
                "seconds": round(time.perf_counter() - t0, 3)}
-    (out / "report.json").write_text(json.dumps(summary, indent=2))
+    write_text(out / "report.json", json.dumps(summary, indent=2))
     click.echo(f"wrote      {out}/ (network.npz, shallow.npz, report.json, explanation.txt, regions.png) "
                f"in {summary['seconds']:.1f} s")
     if not report.passed:

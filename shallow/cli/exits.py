@@ -4,8 +4,11 @@
 * ``ERROR`` (1): bad input or a failed check (one clear line on stderr), or ``verify`` FAIL;
 * ``USAGE`` (2): wrong options or arguments (click's own code);
 * ``INCOMPLETE`` (3): a limit (``--time-limit``, ``--max-regions``, ``--max-memory``) or a
-  first Ctrl-C ended the run early; what was printed is a lower bound;
-* ``ABORTED`` (130): a second Ctrl-C aborted at once.
+  first Ctrl-C ended the run early; what was printed is a lower bound.  ``count`` still
+  writes its ``--checkpoint``; ``convert``, ``compress`` and ``demo`` write nothing
+  (a partial network would be wrong), ``verify`` gives no verdict;
+* ``ABORTED`` (130): a second Ctrl-C (or any Ctrl-C in ``export``) aborted at once;
+  nothing half-written is left (every output is written atomically).
 """
 
 OK = 0

@@ -8,9 +8,8 @@ import click
 import numpy as np
 
 from enumerator import pack_pattern
-from shallow.cli.exits import EPILOG
 from shallow.cli.graph import all_regions
-from shallow.cli.options import build_domain, domain_options, library_errors, load_network, network_argument, \
+from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, network_argument, \
     solver_option
 from shallow.counterfactual import counterfactual
 from shallow.explain import bits, explain_point
@@ -41,7 +40,7 @@ def local_report(e, index: dict, cf) -> dict:
             "counterfactual": None if cf is None else cf.as_dict()}
 
 
-@click.command(short_help="Explain a prediction (or the whole model) exactly.", epilog=EPILOG)
+@command("Explain a prediction (or the whole model) exactly.")
 @network_argument
 @click.option("--x", "point", default=None, metavar="X1,X2,...", help="The input to explain.")
 @click.option("--global", "global_", is_flag=True, help="Explain the whole model instead of one input.")

@@ -10,8 +10,7 @@ import networkx as nx
 from enumerator import Domain, ReLUNetwork, Region, enumerate_regions
 from enumerator.files import atomic_output
 from enumerator.graph import pieces, region_graph
-from shallow.cli.exits import EPILOG
-from shallow.cli.options import build_domain, domain_options, library_errors, load_network, network_argument, \
+from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, network_argument, \
     solver_option
 
 __all__ = ["graph", "all_regions", "graph_for_export", "node_link"]
@@ -55,7 +54,7 @@ def node_link(g: nx.Graph) -> dict:
             "edges": [{"source": u, "target": v, **attrs} for u, v, attrs in g.edges(data=True)]}
 
 
-@click.command(short_help="Export the region adjacency graph.", epilog=EPILOG)
+@command("Export the region adjacency graph.")
 @network_argument
 @domain_options
 @solver_option

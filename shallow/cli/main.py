@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import click
 
@@ -11,6 +12,7 @@ from shallow.cli.compress import compress
 from shallow.cli.convert import convert
 from shallow.cli.count import count
 from shallow.cli.demo import demo
+from shallow.cli.exits import EPILOG
 from shallow.cli.explain import explain
 from shallow.cli.export import export
 from shallow.cli.graph import graph
@@ -19,18 +21,19 @@ from shallow.cli.rules import rules
 from shallow.cli.verify import verify_command
 
 
-@click.group()
+@click.group(epilog=EPILOG)
 @click.version_option(package_name="relu-shallow")
-@click.option("-v", "--verbose", count=True, help="More log output on stderr (repeatable).")
-def cli(verbose):
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (repeatable); "
+              "with -v an internal error shows its traceback.")
+@click.pass_context
+def cli(ctx, verbose):
     """Exact linear regions of ReLU networks and their equivalent three-layer networks."""
+    ctx.meta["relu_shallow.verbose"] = verbose
+    if not verbose:  # numpy's overflow warnings on hostile inputs would bury the one error line
+        warnings.simplefilter("ignore", RuntimeWarning)
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (count, convert, verify_command, export, compress, demo, ablate):
+for command in (count, convert, verify_command, export, compress, demo, ablate, graph, explain, plot, rules):
     cli.add_command(command)
-cli.add_command(graph)
-cli.add_command(explain)
-cli.add_command(plot)
-cli.add_command(rules)
 verify_command.name = "verify"

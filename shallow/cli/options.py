@@ -1,19 +1,89 @@
-"""Arguments shared by several commands, defined once (after rasterio's rio/options.py)."""
+"""Arguments shared by several commands, defined once (after rasterio's rio/options.py),
+plus what every command does the same way: output-path checks, Ctrl-C handling, and
+turning library errors into one line and a documented exit code (:mod:`shallow.cli.exits`)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import math
+import os
+import re
+import signal
 import sys
+from pathlib import Path
 
 import click
 from tqdm import tqdm
 
 from enumerator import Box, Heuristics, ReLUNetwork, Unbounded, load_polytope
-from enumerator.domain import Domain
+from enumerator.domain import Domain, DomainError
+from enumerator.files import OutputPathError, check_output, npz_path
+from shallow.cli import exits
+from shallow.cli.diagnose import input_hints
 from solvers import BACKENDS
 
+
+class FiniteFloat(click.ParamType):
+    """A finite float (nan and +-inf are usage errors), optionally above ``min``."""
+
+    name = "number"
+
+    def __init__(self, min: float | None = None, min_open: bool = False, max: float | None = None):
+        self.min, self.min_open, self.max = min, min_open, max
+
+    def convert(self, value, param, ctx):
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(x):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if self.min is not None and (x < self.min or (self.min_open and x == self.min)):
+            self.fail(f"{value!r} must be {'>' if self.min_open else '>='} {self.min:g}", param, ctx)
+        if self.max is not None and x > self.max:
+            self.fail(f"{value!r} must be <= {self.max:g}", param, ctx)
+        return x
+
+
+class ByteSize(click.ParamType):
+    """A memory size: bytes, or a number with K, M, G or T (powers of 1024; ``2G``, ``500MiB``)."""
+
+    name = "size"
+    UNITS = {"": 1, "k": 2 ** 10, "m": 2 ** 20, "g": 2 ** 30, "t": 2 ** 40}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), flags=re.IGNORECASE)
+        if not m or float(m.group(1)) <= 0:
+            self.fail(f"{value!r} is not a positive size such as 800M or 2G", param, ctx)
+        return int(float(m.group(1)) * self.UNITS[m.group(2).lower()])
+
+
+def default_max_memory() -> int:
+    """Half of the memory available now (``MemAvailable`` in /proc/meminfo, else free
+    pages from ``os.sysconf``; 4 GiB if neither can be read)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 // 2
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 4 * 2 ** 30
+
+
 HEURISTIC_NAMES = [f.name for f in dataclasses.fields(Heuristics) if f.type in ("bool", bool)]
+
+
+def command(short_help: str):
+    """``click.command`` with the exit-code epilog every command shows in ``--help``."""
+    return click.command(short_help=short_help, epilog=exits.EPILOG)
 
 
 def network_argument(f):
@@ -26,7 +96,7 @@ def domain_options(f):
     f = click.option("--polytope", type=click.Path(dir_okay=False), default=None,
                      help="Domain {x : A x <= b} from an .npz with arrays A and b.")(f)
     f = click.option("--unbounded", is_flag=True, help="Domain R^n.")(f)
-    f = click.option("--box", nargs=2, type=float, default=None, metavar="LO HI",
+    f = click.option("--box", nargs=2, type=FiniteFloat(), default=None, metavar="LO HI",
                      help="Domain [LO, HI]^n (default: [-1, 1]^n).")(f)
     return f
 
@@ -37,12 +107,18 @@ def solver_option(f):
                         help="LP backend.")(f)
 
 
+def time_limit_option(f):
+    """``--time-limit SECONDS`` (finite, > 0)."""
+    return click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), default=None,
+                        metavar="SECONDS", help="Stop after this long (checked between LPs); "
+                        "the result is marked incomplete (exit 3).")(f)
+
+
 def search_options(f):
     """``--solver``, ``--no-heuristic``, ``--max-regions``, ``--time-limit``."""
-    f = click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-                     metavar="SECONDS", help="Stop after this long; the result is marked incomplete.")(f)
+    f = time_limit_option(f)
     f = click.option("--max-regions", type=click.IntRange(min=0), default=None,
-                     help="Stop after this many regions; the result is marked incomplete.")(f)
+                     help="Stop after this many regions; the result is marked incomplete (exit 3).")(f)
     f = click.option("--no-heuristic", "disabled", multiple=True, type=click.Choice(HEURISTIC_NAMES),
                      help="Switch a pruning heuristic off (repeatable; for ablations).")(f)
     f = click.option("--heuristic", "enabled", multiple=True, type=click.Choice(HEURISTIC_NAMES),
@@ -63,7 +139,10 @@ def build_domain(n: int, box, unbounded: bool, polytope) -> Domain:
         domain.check_dimension(n)
         return domain
     lo, hi = box if box else (-1.0, 1.0)
-    return Box.cube(n, lo, hi)
+    try:
+        return Box.cube(n, lo, hi)
+    except DomainError as exc:  # an option value that makes no box: a usage error
+        raise click.BadParameter(str(exc), param_hint="'--box'") from None
 
 
 def build_heuristics(enabled, disabled) -> Heuristics:
@@ -80,25 +159,103 @@ def load_network(path: str) -> ReLUNetwork:
     return ReLUNetwork.from_npz(path)
 
 
+def output_path(path, inputs, option: str = "--output", npz: bool = False) -> Path:
+    """Check an output path before any work (:func:`enumerator.files.check_output`);
+    with ``npz``, the path gets the ``.npz`` suffix numpy would add.  Usage error (exit
+    2) if it is an input or cannot be written."""
+    target = npz_path(path) if npz else Path(path)
+    try:
+        return check_output(target, inputs, option=option)
+    except OutputPathError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def remember_inputs(network=None, domain=None) -> None:
+    """Note the command's network and domain, so an error from the search can say what
+    in the input caused it (:func:`shallow.cli.diagnose.input_hints`)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta["relu_shallow.inputs"] = (network, domain)
+
+
+class Interrupts:
+    """Ctrl-C handling shared by the commands.
+
+    The first Ctrl-C calls ``on_first`` (e.g. a search's ``request_stop``: the run ends
+    cleanly at its next node) or, with none set, raises KeyboardInterrupt at once; a
+    second Ctrl-C always raises KeyboardInterrupt.  ``count`` says how many arrived.
+    """
+
+    def __init__(self):
+        self.count = 0
+        self.on_first = None
+
+    def _handler(self, signum, frame):
+        self.count += 1
+        if self.count == 1 and self.on_first is not None:
+            self.on_first()
+            return
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def installed(self):
+        try:
+            previous = signal.signal(signal.SIGINT, self._handler)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            yield self
+            return
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def finish(code: int) -> None:
+    """End the command with ``code`` (a no-op for 0)."""
+    if code:
+        sys.exit(code)
+
+
 def library_errors(f):
-    """Turn the library's input errors into one clear line and a non-zero exit."""
+    """Turn every error into one clear line on stderr and a documented exit code:
+    input and library errors exit 1 (with a hint at the cause when the search failed
+    on a numerically hostile input), a Ctrl-C that was not handled earlier exits 130,
+    anything unexpected exits 1 as "internal error" (``-v`` shows the traceback)."""
     from enumerator import DomainError, EnumerationError, NetworkError
+    from shallow.network import InfinityConflict
     from solvers import SolverError
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         try:
             return f(*args, **kwargs)
-        except (NetworkError, DomainError, SolverError, EnumerationError, ValueError, OSError) as exc:  # noqa: B014
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("aborted (Ctrl-C); nothing written", err=True)
+            sys.exit(exits.ABORTED)
+        except (EnumerationError, SolverError, InfinityConflict, FloatingPointError, OverflowError) as exc:
+            ctx = click.get_current_context(silent=True)
+            network, domain = ctx.meta.get("relu_shallow.inputs", (None, None)) if ctx else (None, None)
+            hints = input_hints(network, domain) if network is not None else []
+            message = f"{exc}" + (f" -- likely cause: {'; '.join(hints)}" if hints else "")
+            raise click.ClickException(message) from None
+        except (NetworkError, DomainError, ValueError, OSError) as exc:  # noqa: B014
             raise click.ClickException(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 -- the last resort: one line, never a traceback
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None and ctx.find_root().meta.get("relu_shallow.verbose"):
+                raise
+            raise click.ClickException(f"internal error: {type(exc).__name__}: {exc} (rerun with -v for "
+                                       "the traceback, and please report it)") from None
 
     return wrapper
 
 
-def with_progress(items, show: bool = True):
+def with_progress(items, show: bool = True, desc: str = "regions", unit: str = " patterns"):
     """Yield ``items``, counting them on a stderr progress bar that appears after one
     second, on a terminal only."""
-    with tqdm(desc="regions", unit=" patterns", delay=1.0, file=sys.stderr, disable=None if show else True,
+    with tqdm(desc=desc, unit=unit, delay=1.0, file=sys.stderr, disable=None if show else True,
               leave=False) as bar:
         for item in items:
             bar.update()

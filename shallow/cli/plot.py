@@ -7,9 +7,8 @@ import numpy as np
 
 from enumerator import DomainError
 from enumerator.npzio import read_npz
-from shallow.cli.exits import EPILOG
 from shallow.cli.explain import parse_point
-from shallow.cli.options import build_domain, domain_options, library_errors, load_network, network_argument, \
+from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, network_argument, \
     solver_option
 from shallow.plot import plane_slice, plot_regions
 
@@ -26,7 +25,7 @@ def load_points(path: str) -> tuple[np.ndarray, np.ndarray | None]:
     return X, y
 
 
-@click.command(short_help="Draw the exact regions and decision boundary.", epilog=EPILOG)
+@command("Draw the exact regions and decision boundary.")
 @network_argument
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Image file (.png, .svg, .pdf).")
 @click.option("--through", nargs=3, default=None, metavar="P0 P1 P2",

@@ -8,14 +8,13 @@ import click
 
 from enumerator.files import atomic_output
 from enumerator.graph import region_graph
-from shallow.cli.exits import EPILOG
 from shallow.cli.graph import all_regions
-from shallow.cli.options import build_domain, domain_options, library_errors, load_network, network_argument, \
+from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, network_argument, \
     solver_option
 from shallow.rules import build_rules, rules_json, rules_markdown
 
 
-@click.command(short_help="Write the regions as if-then rules.", epilog=EPILOG)
+@command("Write the regions as if-then rules.")
 @network_argument
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="rules.md (Markdown) or rules.json; default: Markdown on stdout.")

@@ -6,10 +6,34 @@ import json
 import sys
 
 import click
+import numpy as np
+from tqdm import tqdm
 
-from shallow.cli.options import library_errors, load_network, network_argument
+from shallow.cli import exits
+from shallow.cli.options import Interrupts, command, finish, library_errors, load_network, network_argument
 from shallow.io import load_shallow
 from shallow.verify import MismatchError, verify
+
+
+class WithProgress:
+    """A shallow network whose evaluation shows a stderr progress bar (after one second,
+    on a terminal only); everything else is the wrapped network's."""
+
+    def __init__(self, shallow, chunk: int = 4096):
+        self._shallow, self._chunk = shallow, chunk
+
+    def __getattr__(self, name):
+        return getattr(self._shallow, name)
+
+    def __call__(self, X):
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        parts = []
+        with tqdm(total=len(X), desc="verify", unit=" probes", delay=1.0, file=sys.stderr, disable=None,
+                  leave=False) as bar:
+            for start in range(0, len(X), self._chunk):
+                parts.append(self._shallow(X[start:start + self._chunk]))
+                bar.update(len(parts[-1]))
+        return np.vstack(parts) if parts else self._shallow(X)
 
 
 def print_report(report, as_json: bool) -> None:
@@ -23,7 +47,7 @@ def print_report(report, as_json: bool) -> None:
     click.echo("PASS" if report.passed else f"FAIL at {report.worst_point}")
 
 
-@click.command(short_help="Check a shallow network against its deep network.")
+@command("Check a shallow network against its deep network.")
 @network_argument
 @click.argument("shallow_path", metavar="SHALLOW.npz", type=click.Path(dir_okay=False))
 @click.option("--samples", type=click.IntRange(min=1), default=1000, show_default=True,
@@ -33,13 +57,19 @@ def print_report(report, as_json: bool) -> None:
 @library_errors
 def verify_command(net, shallow_path, samples, seed, as_json):
     """Compare SHALLOW.npz with NET.npz on random, boundary and corner points of the
-    domain recorded in SHALLOW.npz.  Exits 1 on FAIL."""
+    domain recorded in SHALLOW.npz.  Exits 1 on FAIL, 3 if Ctrl-C stopped it (no verdict)."""
     network = load_network(net)
     shallow = load_shallow(shallow_path)
+    interrupts = Interrupts()
     try:
-        report = verify(network, shallow, samples=samples, seed=seed)
+        with interrupts.installed():
+            report = verify(network, WithProgress(shallow), samples=samples, seed=seed)
     except MismatchError as exc:
         raise click.ClickException(f"{shallow_path} does not belong to {net}: {exc}") from None
+    except KeyboardInterrupt:
+        if interrupts.count > 1:
+            raise
+        click.echo("INCOMPLETE (interrupted by Ctrl-C): no verdict", err=True)
+        finish(exits.INCOMPLETE)
     print_report(report, as_json)
-    if not report.passed:
-        sys.exit(1)
+    finish(exits.OK if report.passed else exits.ERROR)
