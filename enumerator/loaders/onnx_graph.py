@@ -122,7 +122,7 @@ def _apply(b: ChainBuilder, op: str, args: list, attrs: dict, where: str, source
         if len(shape) != 2 or not (shape[1] == x.dim or shape[1] == -1 and shape[0] == 0):
             raise fail(f"Reshape to {shape} (supported: (batch, {x.dim}))")
         return x
-    raise fail(f"is not supported; supported: {SUPPORTED}")
+    raise UnsupportedModelError(f"{source}: {where} is not supported; supported: {SUPPORTED}")
 
 
 def _const(a, fail) -> np.ndarray:

@@ -11,6 +11,7 @@ registration order); the architecture comes from ``--arch`` or is inferred
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from os import PathLike
 
@@ -22,7 +23,7 @@ from enumerator.network import NetworkError, ReLUNetwork
 
 __all__ = ["load_state_dict_file", "state_dict_arrays"]
 
-REFUSED = ("it holds pickled Python objects (a whole model saved with torch.save(model)?); loading it "
+REFUSED = ("it holds pickled Python objects ({}: a whole model saved with torch.save(model)?); loading it "
            "would run code from the file, so it is refused. Save the weights instead "
            "(torch.save(model.state_dict(), 'model.pt'), with --arch if needed) or the whole model as a "
            "torch.export archive (torch.export.save(torch.export.export(model, (x,)), 'model.pt2'))")
@@ -51,9 +52,11 @@ def load_state_dict_file(path: str | PathLike, arch: str | None = None) -> ReLUN
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for bad files
         text = str(exc)
-        if "Weights only load failed" in text or "weights_only" in text:
-            raise NetworkError(f"{source}: {REFUSED}") from None
-        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        needs = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+        if needs:
+            raise NetworkError(f"{source}: {REFUSED.format(needs.group(1))}") from None
+        reason = re.search(r"WeightsUnpickler error:\s*(.+)", text)
+        first = reason.group(1) if reason else (text.strip().splitlines() or [type(exc).__name__])[0]
         raise NetworkError(f"{source}: cannot read as a PyTorch file ({type(exc).__name__}: {first})") from None
     if not isinstance(state, Mapping):
         raise NetworkError(f"{source}: holds a {type(state).__name__}, not a state dict")
