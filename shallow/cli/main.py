@@ -6,6 +6,7 @@ import logging
 
 import click
 
+from shallow.cli.batch import batch
 from shallow.cli.compress import compress
 from shallow.cli.convert import convert
 from shallow.cli.count import count
@@ -25,3 +26,4 @@ def cli(verbose):
 for command in (count, convert, verify_command, export, compress, demo):
     cli.add_command(command)
 verify_command.name = "verify"
+cli.add_command(batch)
