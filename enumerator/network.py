@@ -168,7 +168,8 @@ class AffineOutput:
 class ReLUNetwork:
     """A deep ReLU network ``f(x) = W_L relu(... relu(W_1 x + b_1) ...) + b_L``.
 
-    Build it with :meth:`from_arrays` or :meth:`from_npz`.  Arrays are copied, made
+    Build it with :meth:`from_arrays`, :meth:`from_blocks` or :meth:`from_npz` (or any
+    format through :func:`enumerator.loaders.load_network`).  Arrays are copied, made
     read-only and stored as float64.
 
     Attributes
