@@ -144,7 +144,8 @@ def test_killed_batch_resumes_without_repeating_or_losing_models(tmp_path):
     for r in final:
         net = load_network(r["file"])
         assert r["status"] == "ok" and r["regions"] == count_regions(net).n_regions
-    assert sorted(p.name for p in out.glob("*.shallow.npz")) == sorted(f"net{i}.npz.shallow.npz" for i in range(n_models))
+    written = sorted(p.name for p in out.glob("*.shallow.npz"))
+    assert written == sorted(f"net{i}.npz.shallow.npz" for i in range(n_models))
 
 
 def test_timeout_and_max_regions_rows(tmp_path):

@@ -72,10 +72,12 @@ def test_unsupported_node_named_with_position(tmp_path, op):
     inits = {"W0": rng.normal(size=(3, 2)), "b0": rng.normal(size=3), "W1": rng.normal(size=(1, 3)),
              "b1": rng.normal(size=1)}
     onnx.save(_graph_model(nodes, inits, 2, 1), tmp_path / "u.onnx")
-    with pytest.raises(UnsupportedModelError, match=rf"node {op} 'act' \(position 1\) is not supported; supported: Gemm"):
+    message = rf"node {op} 'act' \(position 1\) is not supported; supported: Gemm"
+    with pytest.raises(UnsupportedModelError, match=message):
         load_network(tmp_path / "u.onnx")
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the TorchScript-based exporter
 def test_conv_onnx_and_corrupted_file(tmp_path):
     import torch
 

@@ -142,7 +142,8 @@ def convert_model(job: Job, settings: BatchSettings) -> dict:
         row["regions"], row["patterns"] = search.stats.regions, search.stats.patterns
         if not search.complete:
             row["status"] = "incomplete"
-            row["error"] = f"enumeration ended early ({search.stop_reason}); counts are lower bounds, no shallow network"
+            row["error"] = (f"enumeration ended early ({search.stop_reason}); counts are lower bounds, "
+                            "no shallow network")
         else:
             shallow = build(network, regions, domain, includes_lower_dim=True)
             row["shallow_widths"] = list(shallow.widths)
@@ -293,7 +294,8 @@ def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded
                              os.path.abspath(polytope) if polytope else None, solver, max_regions, samples)
     jobs = make_jobs(find_models(models, out), out)
     if not jobs:
-        raise click.UsageError(f"no model files found in {', '.join(models)} (suffixes: {', '.join(sorted(_SUFFIXES))})")
+        raise click.UsageError(f"no model files found in {', '.join(models)} "
+                               f"(suffixes: {', '.join(sorted(_SUFFIXES))})")
     done = _recorded(out, settings) if resume else {}
     rows = {job.key: done[job.key] for job in jobs if job.key in done}
     todo = [job for job in jobs if job.key not in rows]
