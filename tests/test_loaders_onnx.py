@@ -88,3 +88,17 @@ def test_conv_onnx_and_corrupted_file(tmp_path):
     (tmp_path / "bad.onnx").write_bytes(b"\x08\x07garbage")
     with pytest.raises(NetworkError, match="bad.onnx: not a valid ONNX model"):
         load_network(tmp_path / "bad.onnx")
+
+
+def test_missing_package_unknown_suffix_and_misplaced_arch(tmp_path, monkeypatch):
+    from enumerator.loaders import MissingDependencyError
+
+    zoo.save_onnx(zoo.mlp(seed=6), tmp_path / "m.onnx", 2)
+    with pytest.raises(NetworkError, match="--arch applies to state dicts and safetensors files, not to onnx"):
+        load_network(tmp_path / "m.onnx", arch="2-6-5-1")
+    (tmp_path / "m.h5").write_bytes(b"")
+    with pytest.raises(NetworkError, match=r"m.h5: unknown model file type '.h5' .*give --format"):
+        load_network(tmp_path / "m.h5")
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)  # as if onnx were not installed
+    with pytest.raises(MissingDependencyError, match=r"needs the 'onnx' package: pip install 'relu-shallow\[onnx\]'"):
+        load_network(tmp_path / "m.onnx")
