@@ -279,12 +279,20 @@ def _recorded(outdir: Path, settings: BatchSettings) -> dict:
 @click.option("--resume", is_flag=True, help="Skip the models already in OUTDIR/batch.json (same path and content).")
 def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded, polytope, solver, resume):
     """Convert every model in MODELS_OR_DIRS (files, or folders searched for model
-    files) to its shallow network in OUTDIR, with a row per model in
-    OUTDIR/batch.csv and OUTDIR/batch.json.  See the module documentation for the
-    row fields and statuses.
+    files) to OUTDIR/<file name>.shallow.npz, each in its own worker process, with
+    a row per model in OUTDIR/batch.csv and OUTDIR/batch.json (file, format,
+    architecture, regions, patterns, shallow widths, verify result, seconds,
+    status, error).
 
-    Exit codes: 0 all models ok, 1 some model failed or unsupported, 3 some model
-    timed out or incomplete, or the batch was interrupted (resume with --resume).
+    \b
+    Statuses: ok; failed (unreadable, bad input, verify FAIL, crashed worker);
+    unsupported (a layer or op not handled); timeout (killed after --timeout);
+    incomplete (--max-regions reached: counts are lower bounds, nothing written).
+
+    The tables are rewritten atomically after every model; --resume skips the
+    models they already hold (same path and content).  Exit codes: 0 all models
+    ok, 1 some model failed or unsupported, 3 some model timed out or incomplete,
+    or the batch was interrupted (continue with --resume).
     """
     if sum(map(bool, (box, unbounded, polytope))) > 1:
         raise click.UsageError("choose one domain, not several of --box, --unbounded, --polytope")
