@@ -170,6 +170,10 @@ def _format_or_none(path: Path) -> str | None:
     return next((name for name, suffixes in FORMATS.items() if path.suffix.lower() in suffixes), None)
 
 
+def _noop() -> None:
+    pass
+
+
 def _worker(conn, job: Job, settings: BatchSettings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
     conn.send(convert_model(job, settings))
@@ -187,6 +191,9 @@ class _Pool:
                 {m for f in formats for m in _PRELOAD.get(f, ())}))
         self.settings, self.workers, self.timeout = settings, workers, timeout
         self.running: dict = {}  # process -> (job, receiving end, start time)
+        warm = self.ctx.Process(target=_noop, daemon=True)  # the server's imports do not count as model time
+        warm.start()
+        warm.join()
 
     def start(self, job: Job) -> None:
         recv, send = self.ctx.Pipe(duplex=False)
@@ -206,7 +213,10 @@ class _Pool:
                     row = recv.recv()
                 except EOFError:
                     row = None
-                proc.join()
+                proc.join(5.0)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join()
             elif not proc.is_alive():
                 row = _dead_row(job, f"worker died (exit code {proc.exitcode})", time.monotonic() - t0)
             elif self.timeout is not None and time.monotonic() - t0 > self.timeout:
