@@ -299,16 +299,16 @@ class ReLUNetwork:
                     raise NetworkError(f"{where}block {k}: {key} must be {want}-D, got shape {a.shape}")
                 _check_finite(key, a, f"{where}block {k}: ")
                 a.setflags(write=False)
-            first, *rest = arrays.values()
+            name, first = next(iter(arrays.items()))  # W or U: (rows, block inputs)
             if d_in is None:
                 d_in = first.shape[1]
                 if d_in == 0:
                     raise NetworkError(f"{where}block 0: the input dimension is 0")
             if first.shape[1] != d_in:
-                raise NetworkError(f"{where}block {k}: {next(iter(arrays))} has shape {first.shape}, "
+                raise NetworkError(f"{where}block {k}: {name} has shape {first.shape}, "
                                    f"expects {d_in} inputs from block {k - 1}")
             if first.shape[0] == 0:
-                raise NetworkError(f"{where}block {k}: {next(iter(arrays))} has no rows")
+                raise NetworkError(f"{where}block {k}: {name} has no rows")
             made.append(type(blk)(*arrays.values()))
             out = made[-1].out_dim if k < len(blocks) else made[-1].W.shape[0]
             _check_block_shapes(made[-1], k, d_in, out, where)
@@ -457,7 +457,6 @@ _RESIDUAL_KEYS = ("U", "c", "V", "d", "P")
 def _check_block_shapes(blk, k: int, d_in: int, d_out: int, where: str) -> None:
     """Shapes inside one block agree (the first matrix's columns are checked by the caller)."""
     shapes = {key: a.shape for key, a in blk.arrays(k).items()}
-    want = {}
     if isinstance(blk, ResidualBlock):
         w = blk.width
         want = {f"c{k}": (w,), f"V{k}": (d_out, w), f"d{k}": (d_out,),
