@@ -345,7 +345,8 @@ def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded
                f" -> {out / TABLE_CSV}")
     for r in ordered:
         if r["status"] != "ok":
-            click.echo(f"  {r['status']:<11} {r['file']}: {r['error']}")
+            error = r["error"] if r["error"].startswith(r["file"]) else f"{r['file']}: {r['error']}"
+            click.echo(f"  {r['status']:<11} {error}")
     if interrupted:
         click.echo(f"INTERRUPTED: {len(jobs) - len(ordered)} models left; continue with --resume")
     if counts["failed"] or counts["unsupported"]:
