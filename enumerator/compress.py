@@ -91,8 +91,11 @@ def stable_neurons(network: ReLUNetwork, domain: Domain,
     ------
     ValueError
         For an unbounded domain.
+    NetworkError
+        For a residual network (only plain dense networks are compressed).
     """
-    bounds = exact_preactivation_bounds([b.W for b in network.blocks], [b.b for b in network.blocks],
+    hidden = network.layers[:-1]  # raises NetworkError for a residual network
+    bounds = exact_preactivation_bounds([W for W, _ in hidden], [b for _, b in hidden],
                                         domain.lower, domain.upper, domain.A if len(domain.b) else None,
                                         domain.b if len(domain.b) else None)
     lower = tuple(L for L, _ in bounds)

@@ -15,6 +15,12 @@ sees affine maps of the input ``x``:
 
 Interchange file (DESIGN.md section 1): keys ``W0, b0, W1, b1, ...``, ``Wk`` of shape
 (out, in); the last pair is the linear output layer.
+
+Residual networks use the same file with a second kind of block.  Block ``k`` is either
+dense (``Wk``, ``bk``) or residual (``Uk`` (w, d), ``ck`` (w,), ``Vk`` (d', w), ``dk``
+(d',) and, for a projection skip, ``Pk`` (d', d); without ``Pk`` the skip is the
+identity and d' = d); the highest index ``L`` is always the output pair ``WL, bL``.
+A file without any ``U/c/V/d/P`` key is exactly the plain layout.
 """
 
 from __future__ import annotations
@@ -28,11 +34,17 @@ import numpy as np
 
 from enumerator.npzio import read_npz
 
-__all__ = ["NetworkError", "DenseReLU", "AffineOutput", "ReLUNetwork"]
+__all__ = ["NetworkError", "UnsupportedModelError", "DenseReLU", "ResidualBlock", "AffineOutput", "ReLUNetwork"]
 
 
 class NetworkError(ValueError):
     """A network could not be built: the message names the file, layer and value at fault."""
+
+
+class UnsupportedModelError(NetworkError):
+    """The model is readable but is not a ReLU MLP this project handles (a Conv or GELU
+    layer, a non-chain graph): the message names the layer or op, its position and
+    what is supported."""
 
 
 def _check_finite(name: str, array: np.ndarray, where: str) -> None:
@@ -76,9 +88,18 @@ class DenseReLU:
         return int(self.W.shape[0])
 
     @property
+    def in_dim(self) -> int:
+        """Dimension of the block input."""
+        return int(self.W.shape[1])
+
+    @property
     def out_dim(self) -> int:
         """Dimension of the block output."""
         return int(self.W.shape[0])
+
+    def arrays(self, k: int) -> dict[str, np.ndarray]:
+        """The block's interchange-file keys at block index ``k``."""
+        return {f"W{k}": self.W, f"b{k}": self.b}
 
     def pre(self, M: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pre-activations as an affine map of x: ``(W M, W v + b)``."""
@@ -95,6 +116,61 @@ class DenseReLU:
 
 
 @dataclass(frozen=True)
+class ResidualBlock:
+    """Residual block ``P h + V relu(U h + c) + d`` (``P`` None: the identity skip).
+
+    Shapes: ``U`` (width, d_in), ``c`` (width,), ``V`` (d_out, width), ``d`` (d_out,),
+    ``P`` (d_out, d_in); with the identity skip d_out = d_in.  The neurons are the
+    ``width`` ReLUs of ``U h + c``; the block output has no ReLU of its own.
+    """
+
+    U: np.ndarray
+    c: np.ndarray
+    V: np.ndarray
+    d: np.ndarray
+    P: np.ndarray | None = None
+
+    @property
+    def width(self) -> int:
+        """Number of ReLU neurons."""
+        return int(self.U.shape[0])
+
+    @property
+    def in_dim(self) -> int:
+        """Dimension of the block input."""
+        return int(self.U.shape[1])
+
+    @property
+    def out_dim(self) -> int:
+        """Dimension of the block output."""
+        return int(self.V.shape[0])
+
+    def arrays(self, k: int) -> dict[str, np.ndarray]:
+        """The block's interchange-file keys at block index ``k``."""
+        out = {f"U{k}": self.U, f"c{k}": self.c, f"V{k}": self.V, f"d{k}": self.d}
+        if self.P is not None:
+            out[f"P{k}"] = self.P
+        return out
+
+    def _skip(self, M: np.ndarray) -> np.ndarray:
+        return M if self.P is None else self.P @ M
+
+    def pre(self, M: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pre-activations as an affine map of x: ``(U M, U v + c)``."""
+        return self.U @ M, self.U @ v + self.c
+
+    def post(self, M, v, Z: np.ndarray, z0: np.ndarray, s: np.ndarray):
+        """Block output as an affine map of x, given neuron states ``s``."""
+        return self._skip(M) + self.V @ (Z * s[:, None]), self._skip(v) + self.V @ (z0 * s) + self.d
+
+    def forward(self, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(pre-activations, outputs)`` for a batch ``H`` of shape (k, d_in)."""
+        z = H @ self.U.T + self.c
+        skip = H if self.P is None else H @ self.P.T
+        return z, skip + np.maximum(z, 0.0) @ self.V.T + self.d
+
+
+@dataclass(frozen=True)
 class AffineOutput:
     """Linear output layer ``W h + b``."""
 
@@ -105,16 +181,21 @@ class AffineOutput:
         """The output as an affine map of x: ``(W M, W v + b)``."""
         return self.W @ M, self.W @ v + self.b
 
+    def arrays(self, k: int) -> dict[str, np.ndarray]:
+        """The layer's interchange-file keys at index ``k``."""
+        return {f"W{k}": self.W, f"b{k}": self.b}
+
 
 class ReLUNetwork:
     """A deep ReLU network ``f(x) = W_L relu(... relu(W_1 x + b_1) ...) + b_L``.
 
-    Build it with :meth:`from_arrays` or :meth:`from_npz`.  Arrays are copied, made
+    Build it with :meth:`from_arrays`, :meth:`from_blocks` or :meth:`from_npz` (or any
+    format through :func:`enumerator.loaders.load_network`).  Arrays are copied, made
     read-only and stored as float64.
 
     Attributes
     ----------
-    blocks : tuple of DenseReLU
+    blocks : tuple of DenseReLU or ResidualBlock
         Hidden blocks in order.
     output : AffineOutput
         The linear output layer.
@@ -125,10 +206,10 @@ class ReLUNetwork:
         Total hidden neurons N (the depth of the search tree).
     """
 
-    def __init__(self, blocks: Sequence[DenseReLU], output: AffineOutput):
+    def __init__(self, blocks: Sequence[DenseReLU | ResidualBlock], output: AffineOutput):
         self.blocks = tuple(blocks)
         self.output = output
-        self.n_inputs = int(blocks[0].W.shape[1]) if blocks else int(output.W.shape[1])
+        self.n_inputs = blocks[0].in_dim if blocks else int(output.W.shape[1])
         self.n_outputs = int(output.W.shape[0])
         self.widths = tuple(b.width for b in self.blocks)
         self.n_neurons = int(sum(self.widths))
@@ -203,6 +284,8 @@ class ReLUNetwork:
         """
         arrays = read_npz(path, NetworkError)
         name = str(path)
+        if any(_layer_indices(arrays, p) for p in _RESIDUAL_KEYS):
+            return cls._from_residual_npz(arrays, name)
         idx_w = _layer_indices(arrays, "W")
         idx_b = _layer_indices(arrays, "b")
         extra = sorted(set(arrays) - {f"W{i}" for i in idx_w} - {f"b{i}" for i in idx_b})
@@ -219,29 +302,129 @@ class ReLUNetwork:
             [arrays[f"W{i}"] for i in range(L)], [arrays[f"b{i}"] for i in range(L)], source=name
         )
 
+    @classmethod
+    def from_blocks(cls, blocks: Sequence[DenseReLU | ResidualBlock], output: AffineOutput,
+                    source: str = "") -> "ReLUNetwork":
+        """Network from hidden blocks (dense or residual) and the output layer.
+
+        Arrays are checked (shapes chain, all finite), copied, made read-only, float64.
+
+        Raises
+        ------
+        NetworkError
+            A shape mismatch or a NaN/inf, naming the block and its file key.
+        """
+        where = f"{source}: " if source else ""
+        made, d_in = [], None
+        for k, blk in enumerate([*blocks, output]):
+            arrays = {key: np.array(a, dtype=float) for key, a in blk.arrays(k).items()}
+            for key, a in arrays.items():
+                want = 2 if key[0] in "WUVP" else 1
+                if a.ndim != want:
+                    raise NetworkError(f"{where}block {k}: {key} must be {want}-D, got shape {a.shape}")
+                _check_finite(key, a, f"{where}block {k}: ")
+                a.setflags(write=False)
+            name, first = next(iter(arrays.items()))  # W or U: (rows, block inputs)
+            if d_in is None:
+                d_in = first.shape[1]
+                if d_in == 0:
+                    raise NetworkError(f"{where}block 0: the input dimension is 0")
+            if first.shape[1] != d_in:
+                raise NetworkError(f"{where}block {k}: {name} has shape {first.shape}, "
+                                   f"expects {d_in} inputs from block {k - 1}")
+            if first.shape[0] == 0:
+                raise NetworkError(f"{where}block {k}: {name} has no rows")
+            made.append(type(blk)(*arrays.values()))
+            out = made[-1].out_dim if k < len(blocks) else made[-1].W.shape[0]
+            _check_block_shapes(made[-1], k, d_in, out, where)
+            d_in = out
+        return cls(made[:-1], made[-1])
+
+    @classmethod
+    def _from_residual_npz(cls, arrays: dict, name: str) -> "ReLUNetwork":
+        """The residual layout (module docstring) of an already read file."""
+        indices = set().union(*(_layer_indices(arrays, p) for p in ("W", "b", *_RESIDUAL_KEYS)))
+        L = max(indices)
+        blocks, used = [], set()
+        for k in range(L + 1):
+            if k < L and f"U{k}" in arrays:
+                keys = [f"{p}{k}" for p in ("U", "c", "V", "d")] + ([f"P{k}"] if f"P{k}" in arrays else [])
+                kind = "residual block (U, c, V, d[, P])"
+            else:
+                keys = [f"W{k}", f"b{k}"]
+                kind = "output layer (W, b)" if k == L else "dense block (W, b) or residual block (U, c, V, d)"
+            missing = [key for key in keys if key not in arrays]
+            if missing:
+                raise NetworkError(f"{name}: block {k} needs {kind}: key {missing[0]} is missing")
+            used.update(keys)
+            parts = [arrays[key] for key in keys]
+            blocks.append(ResidualBlock(*parts) if keys[0][0] == "U" else
+                          (AffineOutput if k == L else DenseReLU)(*parts))
+        extra = sorted(set(arrays) - used)
+        if extra:
+            raise NetworkError(f"{name}: unexpected keys {extra}; the output layer must have the highest index "
+                               "and each block is either W, b or U, c, V, d[, P]")
+        return cls.from_blocks(blocks[:-1], blocks[-1], source=name)
+
     def save_npz(self, path: str | PathLike) -> None:
-        """Write the interchange file (keys ``W0, b0, ...``)."""
-        np.savez(path, **{f"{k}{i}": a for i, (W, b) in enumerate(self.layers) for k, a in (("W", W), ("b", b))})
+        """Write the interchange file (keys ``W0, b0, ...``; residual blocks ``Uk, ck, Vk, dk[, Pk]``)."""
+        np.savez(path, **self.arrays())
 
     # properties --------------------------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array under its interchange-file key, in block order."""
+        out: dict[str, np.ndarray] = {}
+        for k, blk in enumerate(self.blocks):
+            out.update(blk.arrays(k))
+        out.update(self.output.arrays(len(self.blocks)))
+        return out
+
+    @property
+    def is_residual(self) -> bool:
+        """True if any hidden block is a :class:`ResidualBlock`."""
+        return any(isinstance(blk, ResidualBlock) for blk in self.blocks)
+
     @property
     def layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """All ``(W, b)`` pairs, hidden layers first, the output layer last."""
+        """All ``(W, b)`` pairs, hidden layers first, the output layer last.
+
+        Raises
+        ------
+        NetworkError
+            For a residual network (it has no such layers): the message names the block.
+        """
+        for k, blk in enumerate(self.blocks):
+            if isinstance(blk, ResidualBlock):
+                raise NetworkError(f"{self!r}: block {k} is a residual block; this operation needs a plain "
+                                   "dense network (layers W0, b0, W1, b1, ...)")
         return [(blk.W, blk.b) for blk in self.blocks] + [(self.output.W, self.output.b)]
 
     @property
     def source_hash(self) -> str:
-        """SHA-256 (hex) of the shapes and float64 bytes of every weight and bias."""
+        """SHA-256 (hex) of the shapes and float64 bytes of every array, in file-key order
+        (residual blocks also hash their keys, so no plain network shares their hash)."""
         digest = hashlib.sha256()
-        for W, b in self.layers:
-            for a in (W, b):
-                digest.update(str(a.shape).encode())
-                digest.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+        for key, a in self.arrays().items():
+            if key[0] not in "Wb":
+                digest.update(key.encode())
+            digest.update(str(a.shape).encode())
+            digest.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
         return digest.hexdigest()
 
+    @property
+    def architecture(self) -> str:
+        """Widths joined by '-', a residual block written ``r<width>`` (``r<width>:<out>``
+        with a projection skip): the ``--arch`` syntax, e.g. ``2-8-r16-r16-1``."""
+        parts = [str(self.n_inputs)]
+        for blk in self.blocks:
+            if isinstance(blk, ResidualBlock):
+                parts.append(f"r{blk.width}" + (f":{blk.out_dim}" if blk.P is not None else ""))
+            else:
+                parts.append(str(blk.width))
+        return "-".join(parts + [str(self.n_outputs)])
+
     def __repr__(self) -> str:
-        arch = "-".join(str(w) for w in (self.n_inputs, *self.widths, self.n_outputs))
-        return f"ReLUNetwork({arch}, neurons={self.n_neurons})"
+        return f"ReLUNetwork({self.architecture}, neurons={self.n_neurons})"
 
     # evaluation ----------------------------------------------------------------------
     def _as_batch(self, X) -> np.ndarray:
@@ -293,6 +476,26 @@ class ReLUNetwork:
     def patterns(self, X) -> np.ndarray:
         """Canonical activation patterns, bool (k, N): True iff the pre-activation is > 0."""
         return self.forward_with_preactivations(X)[1] > 0
+
+
+_RESIDUAL_KEYS = ("U", "c", "V", "d", "P")
+
+
+def _check_block_shapes(blk, k: int, d_in: int, d_out: int, where: str) -> None:
+    """Shapes inside one block agree (the first matrix's columns are checked by the caller)."""
+    shapes = {key: a.shape for key, a in blk.arrays(k).items()}
+    if isinstance(blk, ResidualBlock):
+        w = blk.width
+        want = {f"c{k}": (w,), f"V{k}": (d_out, w), f"d{k}": (d_out,),
+                f"P{k}": (d_out, d_in)}
+        if blk.P is None and d_out != d_in:
+            raise NetworkError(f"{where}block {k}: V{k} has {d_out} rows but the identity skip needs "
+                               f"{d_in} (add P{k} for a projection skip)")
+    else:
+        want = {f"b{k}": (blk.W.shape[0],)}
+    for key, shape in want.items():
+        if key in shapes and shapes[key] != shape:
+            raise NetworkError(f"{where}block {k}: {key} has shape {shapes[key]}, expected {shape}")
 
 
 def _layer_indices(arrays: dict, prefix: str) -> set[int]:

@@ -8,6 +8,7 @@ import warnings
 import click
 
 from shallow.cli.ablate import ablate
+from shallow.cli.batch import batch
 from shallow.cli.compress import compress
 from shallow.cli.convert import convert
 from shallow.cli.count import count
@@ -34,6 +35,6 @@ def cli(ctx, verbose):
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (count, convert, verify_command, export, compress, demo, ablate, graph, explain, plot, rules):
+for command in (count, convert, verify_command, export, compress, demo, ablate, graph, explain, plot, rules, batch):
     cli.add_command(command)
 verify_command.name = "verify"

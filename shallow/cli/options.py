@@ -17,9 +17,10 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from enumerator import Box, Heuristics, ReLUNetwork, Unbounded, load_polytope
+from enumerator import Box, Heuristics, ReLUNetwork, Unbounded, load_polytope, loaders
 from enumerator.domain import Domain, DomainError
 from enumerator.files import OutputPathError, check_output, npz_path
+from enumerator.loaders import FORMATS
 from shallow.cli import exits
 from shallow.cli.diagnose import input_hints
 from solvers import BACKENDS
@@ -86,9 +87,24 @@ def command(short_help: str):
     return click.command(short_help=short_help, epilog=exits.EPILOG)
 
 
+def _remember(ctx: click.Context, param: click.Parameter, value):
+    """Keep ``--format`` / ``--arch`` for :func:`load_network` (commands need not pass them)."""
+    ctx.meta[f"relu_shallow.{param.name}"] = value
+    return value
+
+
 def network_argument(f):
-    """``NET``: path of a deep network `.npz` (keys W0, b0, ...)."""
-    return click.argument("net", metavar="NET.npz", type=click.Path(dir_okay=False))(f)
+    """``NET``: path of a deep network (any format of :mod:`enumerator.loaders`), with
+    ``--format`` and ``--arch`` read by :func:`load_network`."""
+    f = click.option("--arch", default=None, metavar="SPEC", expose_value=False, callback=_remember,
+                     help="Architecture of a state dict / safetensors NET, e.g. 4-8-8-1 or 2-16-r32-r32-1 "
+                          "(rH: residual block of H neurons; rH:D: with a projection to D). "
+                          "Default: inferred (a ReLU after every Linear but the last).")(f)
+    f = click.option("--format", "net_format", type=click.Choice(list(FORMATS)), default=None,
+                     expose_value=False, callback=_remember,
+                     help="Format of NET (default: from its suffix: .npz, .pt/.pth/.bin state dict, "
+                          ".pt2 torch.export, .onnx, .skops, .safetensors).")(f)
+    return click.argument("net", metavar="NET", type=click.Path(dir_okay=False))(f)
 
 
 def domain_options(f):
@@ -155,8 +171,12 @@ def build_heuristics(enabled, disabled) -> Heuristics:
 
 
 def load_network(path: str) -> ReLUNetwork:
-    """The network at ``path`` (errors surface as :class:`NetworkError`)."""
-    return ReLUNetwork.from_npz(path)
+    """The network at ``path``, in the ``--format`` / ``--arch`` of the running command
+    (errors surface as :class:`NetworkError`)."""
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    return loaders.load_network(path, format=meta.get("relu_shallow.net_format"),
+                                arch=meta.get("relu_shallow.arch"))
 
 
 def output_path(path, inputs, option: str = "--output", npz: bool = False) -> Path:
