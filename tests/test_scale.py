@@ -142,3 +142,13 @@ def test_large_polytope_is_refused_like_a_large_box(reference):
     poly = Polytope(np.vstack([np.eye(2), -np.eye(2)]), np.full(4, 1e200))
     with pytest.raises(DomainError, match="beyond 1e\\+16"):
         _count(Ws, bs, poly)
+
+
+@pytest.mark.parametrize("c,a", [(5.0, 1.0), (1e3, 1.0), (-3e3, 0.5), (1e7, 1e4)])
+def test_translated_box_with_the_first_layer_shifted(reference, c, a):
+    # x = c + a u with u in [-1, 1]^2: the same problem as the reference net on the unit box.
+    Ws, bs, count = reference
+    shift = np.array([c, -c])
+    W0 = Ws[0] / a
+    b0 = bs[0] - W0 @ shift
+    assert _count([W0] + Ws[1:], [b0] + bs[1:], Box(shift - a, shift + a)) == count

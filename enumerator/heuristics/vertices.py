@@ -63,12 +63,14 @@ def polytope_vertices(G: np.ndarray, H: np.ndarray, lower: np.ndarray, upper: np
 
 def vertex_signs(V: np.ndarray, G: np.ndarray, off: np.ndarray, margin: float) -> np.ndarray:
     """int8 (w,): +1 where the signed distance ``G_j . v + off_j`` (unit rows) exceeds
-    ``margin`` at every vertex ``v``, -1 where it is below ``-margin`` at every vertex,
-    else 0.  The margin is widened by the rounding bound of the distances
-    (``4 (n + 1) eps (|v| + |off_j|)``), so it stays meaningful far from the origin."""
+    the clearance at every vertex ``v``, -1 where it is below minus the clearance at
+    every vertex, else 0.  The clearance is ``margin * max(1, |V|_max)`` (Qhull's
+    vertices carry rounding relative to their size, which can move a vertex *inside*
+    the polytope, where no facet check sees it) plus the rounding bound of the
+    distances, ``4 (n + 1) eps (|V|_max + |off_j|)``."""
     dist = V @ G.T + off
-    size = np.max(np.abs(V)) + np.abs(off)
-    clear = margin + 4.0 * (G.shape[1] + 1) * float(np.finfo(float).eps) * size
+    top = float(np.max(np.abs(V)))
+    clear = margin * max(1.0, top) + 4.0 * (G.shape[1] + 1) * float(np.finfo(float).eps) * (top + np.abs(off))
     signs = np.zeros(G.shape[0], dtype=np.int8)
     signs[dist.min(axis=0) > clear] = 1
     signs[dist.max(axis=0) < -clear] = -1
