@@ -102,7 +102,7 @@ class _Encoding:
                 data.append(v)
         A = sp.csr_matrix((data, (ri, ci)), shape=(len(self.rows), self.n_vars))
         cons = [LinearConstraint(A, self.rlo, self.rhi)] if self.rows else []
-        args = dict(constraints=cons, integrality=np.array(self.integrality), bounds=Bounds(self.lb, self.ub))
+        args = {"constraints": cons, "integrality": np.array(self.integrality), "bounds": Bounds(self.lb, self.ub)}
         res = milp(c, **args, options={"mip_rel_gap": 0.0})
         if res.status != 0:  # always feasible and bounded: retry without presolve, then raise
             res = milp(c, **args, options={"mip_rel_gap": 0.0, "presolve": False})
