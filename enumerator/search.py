@@ -9,8 +9,8 @@ How a child is decided (each shortcut is switchable, see :class:`Heuristics`):
 
 * constant rows (``a = 0``) are decided by the sign of ``c``; rows whose sign is fixed
   over the domain's box by interval bounds need no row and no LP;
-* the child that holds the parent's witness (at least ``witness_inherit |y|`` from the
-  new hyperplane, see below) is feasible with that witness;
+* the child that holds the parent's witness (at least ``witness_inherit`` from the new
+  hyperplane, more far from the origin, see below) is feasible with that witness;
 * the child across the hyperplane tries the witness's mirror image;
 * otherwise the max-slack LP decides (see :mod:`solvers.base`).
 
@@ -22,21 +22,25 @@ bound of its own matrix product is constant.  Inputs that float64 cannot resolve
 refused before the search (:func:`enumerator.scaling.unit_frame`,
 :func:`enumerator.scaling.check_network_scale`).
 
-What is guaranteed (tolerances in :mod:`solvers.tolerances`, frame units; ``|y|``
-below is ``max(1, max_i |y_i|)`` at the witness, 1 on domains within the unit box):
+What is guaranteed (tolerances in :mod:`solvers.tolerances`, frame units; ``rho(y)``
+below is ``8 (n + 1) sqrt(n) eps max(1, max_i |y_i|)``, a safe bound on the rounding of
+a distance computed at ``y``: below 1e-12 within the unit box for n <= 100, so it only
+matters far from the origin):
 
 * every reported full-dimensional region has a witness whose forward-pass canonical
   pattern (input units, the network's own forward pass) is the region's own and which
-  lies at least ``slack >= slack_min |y|`` (1e-9) from every cutting hyperplane in the
-  frame: no region is invented.  ``Region.slack`` reports that distance in input units
-  (times the smallest scale: a lower bound);
-* a region is missed only if its largest slack is below ``slack_min |y|`` in the
-  frame (it is then numerically lower-dimensional): LP optima within
+  lies at least ``slack >= max(slack_min, rho)`` (1e-9) from every cutting hyperplane
+  in the frame: no region is invented.  ``Region.slack`` reports that distance in
+  input units (times the smallest scale: a lower bound);
+* a region is missed only if its largest slack is below ``slack_min`` in the frame (it
+  is then numerically lower-dimensional); one whose LP slack is above ``slack_min``
+  but whose witness cannot be certified above ``rho`` raises :class:`EnumerationError`
+  (float64 cannot resolve it there) instead of being dropped.  LP optima within
   ``slack_refine`` of the threshold are re-solved from scratch with tight tolerances
   before being decided.  Heuristic certificates (witness inheritance at
-  ``witness_inherit |y|``, interval and vertex signs with margins widened by their
-  rounding bound) only skip LPs: the count does not depend on which heuristics run,
-  and the thresholds near a region do not depend on how large the box is;
+  ``max(witness_inherit, rho)``, interval and vertex signs with margins widened by
+  their rounding bound) only skip LPs: the count does not depend on which heuristics
+  run, and the thresholds near a region do not depend on how large the box is;
 * lower-dimensional patterns (``include_lower_dim``) are decided by LP feasibility
   within ``lp_feasibility``: equalities such as ``z_1 = -z_2`` cannot be certified
   by a floating-point witness.
@@ -63,6 +67,10 @@ from enumerator.subtree import Subtree
 from solvers import LPStatus, SolverError, backend_class, make_lp
 
 __all__ = ["EnumerationError", "RegionSearch"]
+
+
+#: 8 eps: the factor of :meth:`RegionSearch._rounding`.
+_ROUNDING = 8.0 * float(np.finfo(float).eps)
 
 
 class EnumerationError(RuntimeError):
@@ -240,27 +248,39 @@ class RegionSearch:
                 margin = self._margin(x, r + 1) if res.status is LPStatus.OPTIMAL else -1.0
             if margin >= self._slack_needed(x):
                 return x, margin
-            if res.status is LPStatus.OPTIMAL and res.slack >= self._slack_needed(x) + tol.slack_refine:
+            if res.status is LPStatus.OPTIMAL and res.slack >= tol.slack_min + tol.slack_refine:
+                if res.slack >= self._slack_needed(x) + tol.slack_refine:
+                    raise EnumerationError(
+                        f"LP reports slack {res.slack:.3g} at neuron {self._k} of prefix "
+                        f"{self._prefix()} but its point violates the rows (margin {margin:.3g})"
+                    )
                 raise EnumerationError(
-                    f"LP reports slack {res.slack:.3g} at neuron {self._k} of prefix "
-                    f"{self._prefix()} but its point violates the rows (margin {margin:.3g})"
+                    f"a region of slack {res.slack:.3g} at neuron {self._k} of prefix {self._prefix()} lies "
+                    f"where float64 resolves only {self._rounding(x):.3g} (|x| ~ {np.max(np.abs(x)):.3g} "
+                    "frame units): use a smaller domain or rescale the inputs"
                 )
         self._count.lps_infeasible += 1
         self._lp.truncate(r)
         self._pushed = None
         return None
 
+    def _rounding(self, x: np.ndarray) -> float:
+        """Safe bound on the rounding of a signed distance computed at ``x`` (frame):
+        ``8 (n + 1) sqrt(n) eps max(1, |x|_inf)``, four times the error bound of a unit
+        row's dot product plus an offset of the same size as ``|x|_2``."""
+        n = self.network.n_inputs
+        return _ROUNDING * (n + 1) * np.sqrt(n) * max(1.0, float(np.max(np.abs(x))))
+
     def _slack_needed(self, x: np.ndarray) -> float:
         """Certified margin a witness needs to prove a child full-dimensional:
-        ``slack_min`` frame units, times ``max(1, |x|_inf)`` (see :meth:`_inherit_distance`)."""
-        return self.options.tolerances.slack_min * max(1.0, float(np.max(np.abs(x))))
+        ``slack_min`` frame units, or the rounding bound at ``x`` where that is larger
+        (points far from the origin: R^n, large or translated boxes)."""
+        return max(self.options.tolerances.slack_min, self._rounding(x))
 
     def _inherit_distance(self, x: np.ndarray) -> float:
         """Least distance from a new hyperplane at which a witness certifies a child:
-        ``witness_inherit`` frame units, relative to the witness's own magnitude where
-        that exceeds the frame's unit (R^n, translated boxes), so rounding in the
-        distance (about ``eps * |x|``) stays far below it."""
-        return self.options.tolerances.witness_inherit * max(1.0, float(np.max(np.abs(x))))
+        ``witness_inherit`` frame units, or the rounding bound at ``x`` where larger."""
+        return max(self.options.tolerances.witness_inherit, self._rounding(x))
 
     def _mirror_child(self, x, d, r, layer, j, bit):
         """The mirror image of x through hyperplane j if it certifies the child, else None."""

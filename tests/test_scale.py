@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from oracles import random_net
 
-from enumerator import (Box, DomainError, Heuristics, NetworkError, Polytope, ReLUNetwork, SearchOptions,
-                        Unbounded, count_regions)
+from enumerator import (Box, DomainError, EnumerationError, Heuristics, NetworkError, Polytope, ReLUNetwork,
+                        SearchOptions, Unbounded, count_regions)
 
 ARCH = (2, 6, 6, 1)
 
@@ -152,3 +154,36 @@ def test_translated_box_with_the_first_layer_shifted(reference, c, a):
     W0 = Ws[0] / a
     b0 = bs[0] - W0 @ shift
     assert _count([W0] + Ws[1:], [b0] + bs[1:], Box(shift - a, shift + a)) == count
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), hidden=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+       log_t=st.floats(-250, 280), log_a=st.floats(-100, 12))
+def test_random_nets_scaled_keep_their_count(seed, hidden, log_t, log_a):
+    # Every pre-activation scaled by t, and the box [-a, a]^2 with the first layer by 1/a.
+    Ws, bs = random_net((2, *hidden, 1), seed, bias_std=0.5)
+    count = _count(Ws, bs)
+    Ws2, bs2 = _scale_pre(Ws, bs, 10.0 ** log_t)
+    assert _count(Ws2, bs2) == count
+    a = 10.0 ** log_a
+    assert _count([Ws[0] / a] + Ws[1:], bs, Box.cube(2, -a, a)) == count
+
+
+@pytest.mark.parametrize("far", [1e6, 1e10, 1e13])
+def test_regions_far_from_the_origin_of_r_n(far):
+    # Breakpoints at far, far + 1 and far + 3 on the line (exact 1-D oracle: 4 intervals),
+    # and the same slab crossed by x_2 = 0 in the plane (8 regions).
+    W1, b1 = np.ones((3, 1)), -np.array([far, far + 1.0, far + 3.0])
+    assert _count([W1, np.ones((1, 3))], [b1, np.zeros(1)], Unbounded(1)) == 4
+    W2 = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    b2 = np.append(b1, 0.0)
+    for h in (Heuristics(mirror=True), Heuristics.none()):
+        assert _count([W2, np.ones((1, 4))], [b2, np.zeros(1)], Unbounded(2), h) == 8
+
+
+def test_slab_too_thin_for_float64_where_it_lies_is_an_error_not_a_dropped_region():
+    # Width 0.01 at 1e15: float64's spacing there is 0.125, so no witness can be certified.
+    far = 1e15
+    W1, b1 = np.ones((2, 1)), -np.array([far, far + 0.01])
+    with pytest.raises(EnumerationError, match="float64 resolves only"):
+        _count([W1, np.ones((1, 2))], [b1, np.zeros(1)], Unbounded(1))
