@@ -239,7 +239,7 @@ class Unbounded(Domain):
         return f"R^{self.n}"
 
     def to_metadata(self):
-        return {"kind": "unbounded", "n": self.n}
+        return {"kind": "unbounded", "n": self.n, "slack_cap": self.slack_cap}
 
 
 def load_polytope(path: str | PathLike) -> Polytope:
@@ -262,5 +262,5 @@ def domain_from_metadata(meta: dict) -> Domain:
     if kind == "polytope":
         return Polytope(np.array(meta["A"]), np.array(meta["b"]))
     if kind == "unbounded":
-        return Unbounded(int(meta["n"]))
+        return Unbounded(int(meta["n"]), meta.get("slack_cap", 1.0))
     raise DomainError(f"unknown domain kind {kind!r} in metadata")

@@ -100,3 +100,11 @@ def test_polytope_rows_at_any_scale(t):
     square = Polytope(np.vstack([np.eye(2), -np.eye(2)]) * t, np.ones(4) * t)
     assert np.allclose(square.lower, -1.0) and np.allclose(square.upper, 1.0)
     assert square.contains([[0.99, -0.99]])[0] and not square.contains([[1.01, 0.0]])[0]
+
+
+def test_unbounded_metadata_keeps_its_slack_cap():
+    from enumerator.domain import domain_from_metadata
+
+    back = domain_from_metadata(Unbounded(3, slack_cap=0.25).to_metadata())
+    assert isinstance(back, Unbounded) and back.n == 3 and back.slack_cap == 0.25
+    assert domain_from_metadata({"kind": "unbounded", "n": 2}).slack_cap == 1.0  # older files
