@@ -2,9 +2,9 @@
 with one clear message instead of deep inside the search.
 
 Checked: ``network`` is a :class:`ReLUNetwork`; ``domain`` a :class:`Domain` (or None)
-of the network's dimension whose ``slack_cap`` is finite and positive (a box whose
-diameter overflows float64, ``Unbounded(n, slack_cap=inf)`` or ``slack_cap=0`` are
-refused); ``options`` a :class:`SearchOptions` (or None) with an integer
+of the network's dimension (domains validate their own bounds and ``slack_cap`` when
+built, and the search refuses extents it cannot resolve, :mod:`enumerator.scaling`);
+``options`` a :class:`SearchOptions` (or None) with an integer
 ``max_regions`` >= 0 and a finite ``time_limit`` > 0; ``backend`` a string.
 """
 
@@ -13,9 +13,8 @@ from __future__ import annotations
 import math
 import numbers
 
-import numpy as np
 
-from enumerator.domain import Domain, DomainError
+from enumerator.domain import Domain
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 
@@ -36,7 +35,7 @@ def check_search_inputs(network, domain, options, backend) -> None:
     ValueError
         ``max_regions`` < 0 or ``time_limit`` not a finite positive number.
     DomainError
-        A domain of the wrong dimension or with a slack cap that is not finite and positive.
+        A domain of the wrong dimension.
     """
     if not isinstance(network, ReLUNetwork):
         raise TypeError(f"network must be a ReLUNetwork (see ReLUNetwork.from_arrays / from_npz), "
@@ -45,18 +44,6 @@ def check_search_inputs(network, domain, options, backend) -> None:
         if not isinstance(domain, Domain):
             raise TypeError(f"domain must be a Box, Polytope or Unbounded (or None), got {_type_name(domain)}")
         domain.check_dimension(network.n_inputs)
-        cap = domain.slack_cap
-        bounded = bool(np.all(np.isfinite(domain.lower)) and np.all(np.isfinite(domain.upper)))
-        if not (isinstance(cap, numbers.Real) and cap > 0):
-            raise DomainError(f"{domain.describe()}: slack_cap must be a finite positive number "
-                              f"(it caps the LP slack), got {cap!r}")
-        if not math.isfinite(cap * cap):
-            if bounded:
-                top = float(max(np.max(np.abs(domain.lower)), np.max(np.abs(domain.upper))))
-                raise DomainError(f"{domain.describe()}: coordinates up to {top:g} make the domain's "
-                                  "diameter overflow float64 in the search; use a smaller box or Unbounded")
-            raise DomainError(f"{domain.describe()}: slack_cap must be a finite positive number "
-                              f"below 1e150 (it caps the LP slack), got {cap!r}")
     if options is not None:
         if not isinstance(options, SearchOptions):
             raise TypeError(f"options must be a SearchOptions (or None), got {_type_name(options)}")

@@ -144,7 +144,7 @@ def explain_point(network: ReLUNetwork, x, domain: Domain | None = None, *, top:
     Raises
     ------
     ValueError
-        If ``x`` has the wrong length or lies outside the domain.
+        If ``x`` has the wrong length, is not finite or lies outside the domain.
 
     Examples
     --------
@@ -159,6 +159,8 @@ def explain_point(network: ReLUNetwork, x, domain: Domain | None = None, *, top:
     x = np.asarray(x, dtype=float).reshape(-1)
     if x.shape != (network.n_inputs,):
         raise ValueError(f"x has {x.size} values but the network has {network.n_inputs} inputs")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"input must be finite, got {x.tolist()}")
     domain = domain or Box.cube(network.n_inputs)
     if not domain.contains(x, tol=1e-12)[0]:
         raise ValueError(f"x = {x.tolist()} lies outside the domain {domain.describe()}")

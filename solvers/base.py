@@ -19,7 +19,9 @@ Nothing here knows about networks.  A solve returns :class:`LPResult`; a native 
 that is neither optimal nor infeasible is retried on a freshly built model with tight
 tolerances, then on each fallback backend (other installed backends, see
 :func:`solvers.make_lp`), and then raised as :class:`SolverError` -- never reported as
-infeasible.
+infeasible.  The full-dimensional LP is always feasible (the domain is non-empty and
+``t`` is free below), so "infeasible" there counts as undecided too.  Backends solve
+without presolve (HiGHS's presolve has misreported feasible LPs as infeasible).
 """
 
 from __future__ import annotations
@@ -161,10 +163,10 @@ class SlackLP(ABC):
             If the status is still undecided after a retry on a rebuilt model and on
             every fallback backend.
         """
-        result = self._solve_native(all_slack, tight)
+        result = self._checked(self._solve_native(all_slack, tight), all_slack)
         if result.status is LPStatus.UNDECIDED:
             self._rebuild()
-            result = self._solve_native(all_slack, True)
+            result = self._checked(self._solve_native(all_slack, True), all_slack)
         tried = [f"{self.NAME}: '{result.native}'"]
         for cls in self.fallbacks:
             if result.status is not LPStatus.UNDECIDED:
@@ -172,11 +174,19 @@ class SlackLP(ABC):
             other = cls(self.problem, self.tolerances)
             for g, h, s in zip(self._rows_g, self._rows_h, self._rows_strict):
                 other.push(g, h, s)
-            result = other._solve_native(all_slack, True)
+            result = self._checked(other._solve_native(all_slack, True), all_slack)
             tried.append(f"{cls.NAME}: '{result.native}'")
         if result.status is LPStatus.UNDECIDED:
             raise SolverError(f"LP with {self.n_rows} rows undecided ({'; '.join(tried)}), "
                               "after a retry on a fresh model")
+        return result
+
+    def _checked(self, result: LPResult, all_slack: bool) -> LPResult:
+        """``result``, or UNDECIDED where it cannot be true: the full-dimensional LP is
+        always feasible (``t`` is free below and the domain is non-empty), so an
+        "infeasible" answer there is a solver failure, never an empty child."""
+        if all_slack and result.status is LPStatus.INFEASIBLE:
+            return LPResult(LPStatus.UNDECIDED, None, None, f"{result.native} (impossible: always feasible)")
         return result
 
     def _rebuild(self) -> None:

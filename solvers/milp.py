@@ -11,8 +11,10 @@ and neurons with ``L >= 0`` (``h = z``) or ``U <= 0`` (``h = 0``) need no binary
 Bounds are computed layer by layer: interval arithmetic gives the first ``L, U``; each
 neuron's exact range is then ``min/max z`` over the MILP of the earlier layers, and
 those exact bounds give the big-M of the next layers.  Solved by HiGHS through
-``scipy.optimize.milp`` with a zero relative gap; a status other than optimal raises
-:class:`SolverError`.
+``scipy.optimize.milp`` with a zero relative gap.  Every MILP here is feasible (the
+domain is non-empty) and bounded (the box is finite), so a status other than optimal
+is a solver failure: it is retried without presolve, then raised as
+:class:`SolverError` (never read as "no bound").
 """
 
 from __future__ import annotations
@@ -100,10 +102,12 @@ class _Encoding:
                 data.append(v)
         A = sp.csr_matrix((data, (ri, ci)), shape=(len(self.rows), self.n_vars))
         cons = [LinearConstraint(A, self.rlo, self.rhi)] if self.rows else []
-        res = milp(c, constraints=cons, integrality=np.array(self.integrality),
-                   bounds=Bounds(self.lb, self.ub), options={"mip_rel_gap": 0.0})
+        args = {"constraints": cons, "integrality": np.array(self.integrality), "bounds": Bounds(self.lb, self.ub)}
+        res = milp(c, **args, options={"mip_rel_gap": 0.0})
+        if res.status != 0:  # always feasible and bounded: retry without presolve, then raise
+            res = milp(c, **args, options={"mip_rel_gap": 0.0, "presolve": False})
         if res.status != 0:
-            raise SolverError(f"bound MILP ended with status {res.status}: {res.message}")
+            raise SolverError(f"bound MILP (feasible and bounded) ended with status {res.status}: {res.message}")
         return sense * float(res.fun)
 
 

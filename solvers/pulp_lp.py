@@ -48,8 +48,9 @@ class PulpLP(RebuildingLP):
         if "HiGHS" in pulp.listSolvers(onlyAvailable=True):
             _silence_highs_banner()
             return pulp.HiGHS(msg=False, threads=1, primal_feasibility_tolerance=tol,
-                              dual_feasibility_tolerance=tol)
-        return pulp.PULP_CBC_CMD(msg=False, options=[f"primalTolerance {tol}", f"dualTolerance {tol}"])
+                              dual_feasibility_tolerance=tol, presolve="off")
+        return pulp.PULP_CBC_CMD(msg=False, options=[f"primalTolerance {tol}", f"dualTolerance {tol}",
+                                                     "presolve off"])
 
     def _solve_native(self, all_slack: bool, tight: bool) -> LPResult:
         import pulp

@@ -54,7 +54,8 @@ class ScipyLP(RebuildingLP):
         tol = self.tolerances.lp_feasibility_tight if tight else self.tolerances.lp_feasibility
         c, A, b, bounds = max_slack_arrays(self, all_slack)
         res = linprog(c, A_ub=A if len(b) else None, b_ub=b if len(b) else None, bounds=bounds, method="highs",
-                      options={"primal_feasibility_tolerance": tol, "dual_feasibility_tolerance": tol})
+                      options={"primal_feasibility_tolerance": tol, "dual_feasibility_tolerance": tol,
+                               "presolve": False})
         status = {0: LPStatus.OPTIMAL, 2: LPStatus.INFEASIBLE}.get(res.status, LPStatus.UNDECIDED)
         if status is not LPStatus.OPTIMAL:
             return LPResult(status, None, None, res.message)

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from enumerator import ReLUNetwork, SearchOptions, enumerate_regions
+
+# Hypothesis profiles.  ``ci`` (selected by .ci/run): derandomized, so every CI run draws
+# the same examples and a pass cannot depend on luck.  ``dev`` (the default): random
+# draws, so local runs keep exploring; keep every failure it finds as an ``@example``.
+# Tests that set ``max_examples`` in ``@settings`` keep their own count; the profiles
+# set the count of the others.  Select with HYPOTHESIS_PROFILE=ci|dev or
+# ``pytest --hypothesis-profile=ci``.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True, max_examples=25,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, print_blob=True, max_examples=100,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def region_patterns(Ws, bs, domain=None, **options):

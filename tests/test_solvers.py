@@ -65,6 +65,47 @@ def test_undecided_status_falls_back_to_another_backend():
     assert lp.solve().slack == pytest.approx(1.0)
 
 
+class _Liar:
+    """Mixin: a backend that calls every LP infeasible (as HiGHS's presolve once did)."""
+
+    NAME = "liar"
+
+    def _solve_native(self, all_slack, tight):
+        from solvers.base import LPResult
+
+        return LPResult(LPStatus.INFEASIBLE, None, None, "Infeasible")
+
+
+def test_infeasible_full_dimensional_lp_is_not_believed():
+    # The full-dimensional LP is always feasible (t is free below): "infeasible" is a
+    # solver failure, retried on the fallback backend, never an empty child.
+    from solvers import HighsLP, ScipyLP, SolverError
+
+    Liar = type("LiarHighs", (_Liar, HighsLP), {})
+    lp = Liar(square_problem(), fallbacks=(ScipyLP,))
+    lp.push(np.array([1.0, 0.0]), 0.0, strict=True)
+    assert lp.solve().slack == pytest.approx(1.0)
+    alone = Liar(square_problem())
+    alone.push(np.array([1.0, 0.0]), 0.0, strict=True)
+    with pytest.raises(SolverError, match="impossible"):
+        alone.solve()
+    assert alone.solve(all_slack=False).status is LPStatus.INFEASIBLE  # may be true there
+
+
+def test_backends_solve_without_presolve():
+    # The polytope on which HiGHS's presolve answered "infeasible" for a feasible LP
+    # (tests/test_domain.py): the max-slack LP over it with a row x_0 >= 0 is feasible.
+    from test_domain import PRESOLVE_TRAP_A, PRESOLVE_TRAP_b
+
+    problem = LPProblem(np.full(3, -np.inf), np.full(3, np.inf), PRESOLVE_TRAP_A, PRESOLVE_TRAP_b, 1.0)
+    for name in available_backends():
+        lp = make_lp(name, problem, fallback=False)
+        lp.push(np.array([-1.0, 0.0, 0.0]), 0.0, strict=True)  # x_0 <= 0: unbounded below
+        res = lp.solve()
+        assert res.status is LPStatus.OPTIMAL and res.slack == pytest.approx(1.0), name
+        assert np.all(PRESOLVE_TRAP_A @ res.x <= PRESOLVE_TRAP_b + 1e-7) and res.x[0] <= -1.0 + 1e-7, name
+
+
 def test_undecided_everywhere_raises_naming_the_node(monkeypatch):
     from enumerator import Heuristics, ReLUNetwork, SearchOptions, count_regions
     from solvers import BACKENDS, HighsLP, SolverError
