@@ -167,7 +167,7 @@ def _domain_rows(domain: Domain) -> list[tuple[np.ndarray, float]]:
 def _outside_domain(domain: Domain) -> str:
     """What the network computes outside the domain (module docstring), for metadata."""
     if isinstance(domain, Box):
-        return "0 (box units)"
+        return "0 outside the box (every region term is off there)"
     if isinstance(domain, Unbounded):
         return "nothing is outside R^n"
     return "the affine map of the region the point descends to (not 0)"

@@ -241,7 +241,7 @@ def probe_points(network: ReLUNetwork, domain: Domain, samples: int, rng: np.ran
 
 def verify(network: ReLUNetwork, shallow: ShallowNetwork, domain: Domain | None = None, *,
            samples: int = 1000, seed: int = 0, points: np.ndarray | None = None,
-           sampled: bool = False) -> VerifyReport:
+           sampled: bool = False, regions=None) -> VerifyReport:
     """Compare ``shallow`` with ``network`` on probe points of the domain.
 
     Parameters
@@ -255,6 +255,9 @@ def verify(network: ReLUNetwork, shallow: ShallowNetwork, domain: Domain | None 
         in or dropped like the others).
     sampled : bool
         Skip the enumeration of the deep network and the per-region witnesses.
+    regions : sequence of Region or None
+        A complete enumeration of ``network`` over ``domain`` to take the witnesses
+        from (default: verify enumerates the deep network itself).
 
     Raises
     ------
@@ -263,7 +266,10 @@ def verify(network: ReLUNetwork, shallow: ShallowNetwork, domain: Domain | None 
     """
     check_pair(network, shallow)
     domain = domain_from_metadata(shallow.metadata["domain"]) if domain is None else domain
-    regions = None if sampled else enumerate_regions(network, domain).regions
+    if sampled:
+        regions = None
+    elif regions is None:
+        regions = enumerate_regions(network, domain).regions
     report = compare_on_domain(network, shallow, domain, samples=samples, seed=seed, points=points,
                                regions=regions)
     outside = shallow.metadata.get("outside_domain", "0 outside the enumerated regions")
