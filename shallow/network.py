@@ -72,7 +72,7 @@ class ExtendedLayer:
             Q[:, rows] = _fixed_order_affine(Hf, self._dense_inf, self.b_inf[rows])
         else:
             P = np.asarray(self.W_fin.dot(Hf.T).T) + self.b_fin
-            Q[:, rows] = np.asarray(self.W_inf[rows].dot(Hf.T).T) + self.b_inf[rows]
+            Q[:, rows] = np.asarray(self._sparse_inf.dot(Hf.T).T) + self.b_inf[rows]
         pos, neg = Q > 0, Q < 0
         if infinite.any():
             to_pos, to_neg = self._infinite_input_sign
@@ -95,9 +95,14 @@ class ExtendedLayer:
         return self.W_fin.toarray()
 
     @cached_property
+    def _sparse_inf(self) -> sp.csr_matrix:
+        """The rows ``_inf_rows`` of ``W_inf``."""
+        return self.W_inf.tocsr()[self._inf_rows]
+
+    @cached_property
     def _dense_inf(self) -> np.ndarray:
         """The rows ``_inf_rows`` of ``W_inf``, dense."""
-        return self.W_inf[self._inf_rows].toarray()
+        return self._sparse_inf.toarray()
 
     @cached_property
     def _infinite_input_sign(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
