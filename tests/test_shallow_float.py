@@ -20,7 +20,7 @@ import pytest
 import scipy.sparse as sp
 from oracles import random_net
 
-from enumerator import Box, ReLUNetwork, SearchOptions, enumerate_regions
+from enumerator import Box, Polytope, ReLUNetwork, SearchOptions, Unbounded, enumerate_regions
 from enumerator.random_nets import he_normal_network
 from shallow import build, save_shallow
 from shallow.build import branching_rows
@@ -241,3 +241,19 @@ def test_branching_rows_against_brute_force():
                 assert np.array_equal(P[rep[r, j], :j], P[r, :j])
     with pytest.raises(ValueError, match="twice"):
         branching_rows(np.array([[True, False], [True, False]]))
+
+
+@pytest.mark.parametrize("domain", [Polytope(np.array([[1.0, 1.0], [-1.0, 0.25], [0.0, -1.0]]), np.array([1.0, 0.5, 0.75])),
+                                    Unbounded(2)], ids=["polytope", "R2"])
+def test_one_claim_on_polytope_and_unbounded_domains(domain, tmp_path):
+    # No domain units there: every float point of the plane descends to one region.
+    net = integer_net((2, 6, 6, 1), 3)
+    regions = enumerate_regions(net, domain, options=SearchOptions(include_lower_dim=True)).regions
+    shallow = build(net, regions, domain)
+    save_shallow(shallow, tmp_path / "s.npz")
+    rng = np.random.default_rng(2)
+    X = np.vstack([rng.uniform(-2, 2, (20_000, 2)), rng.normal(scale=1e6, size=(2000, 2))])
+    assert np.all(claims(load_raw(tmp_path / "s.npz"), X) == 1)
+    inside = X[domain.contains(X)][:3000]
+    assert len(inside) > 1000
+    assert np.abs(shallow(inside) - net(inside)).max() <= tolerance(net, inside)
