@@ -18,7 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from enumerator import Box, EnumerationError, ReLUNetwork, SearchOptions, Unbounded, enumerate_regions
+from enumerator import (
+    Box,
+    EnumerationError,
+    ReLUNetwork,
+    SearchOptions,
+    Unbounded,
+    enumerate_regions,
+)
 from enumerator.random_nets import he_normal_network
 from shallow import build, verify
 
@@ -41,7 +48,7 @@ def dyadic_net(seed):
 
 def degenerate_net(seed):
     base = he_normal_network((2, 6, 8, 1), seed=seed)
-    (W0, b0), (W1, b1), (W2, b2) = base.layers
+    (W0, b0), (W1, _), (W2, b2) = base.layers
     W0 = np.vstack([W0, W0[0], -W0[1], np.zeros(2), [0.3, 0.3]])
     b0 = np.append(b0, [b0[0], -b0[1], 0.2, -5.0])
     W1 = np.hstack([W1, np.full((8, 4), 0.5)])

@@ -68,7 +68,7 @@ implied has an empty sibling, so the tree rule drops it anyway.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import scipy.sparse as sp

@@ -49,7 +49,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from enumerator import Box, Domain, Polytope, ReLUNetwork, Unbounded, domain_from_metadata, enumerate_regions
+from enumerator import (
+    Box,
+    Domain,
+    Polytope,
+    ReLUNetwork,
+    Unbounded,
+    domain_from_metadata,
+    enumerate_regions,
+)
 from shallow.network import ShallowNetwork
 
 __all__ = ["MismatchError", "VerifyReport", "verify", "compare_on_domain", "probe_points", "tolerance",

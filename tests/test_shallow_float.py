@@ -20,12 +20,18 @@ import pytest
 import scipy.sparse as sp
 from oracles import random_net
 
-from enumerator import Box, Polytope, ReLUNetwork, SearchOptions, Unbounded, enumerate_regions
+from enumerator import (
+    Box,
+    Polytope,
+    ReLUNetwork,
+    SearchOptions,
+    Unbounded,
+    enumerate_regions,
+)
 from enumerator.random_nets import he_normal_network
 from shallow import build, save_shallow
 from shallow.build import branching_rows
 from shallow.verify import tolerance
-
 
 # --- an independent reading of the file -------------------------------------------------
 
@@ -200,7 +206,7 @@ def test_one_claim_in_3d_integer_net_near_degenerate_points(tmp_path):
     near = np.vstack([x] + [np.nextafter(x, x + d) for d in np.vstack([np.eye(3), -np.eye(3)])])
     near = near[Box.cube(3).contains(near)]
     assert (np.abs(net.forward_with_preactivations(x)[1]) < 1e-15).sum() >= 2
-    R = np.vstack([near, np.random.default_rng(1).uniform(-1, 1, (20_000, 3))])
+    R = np.vstack([near, np.random.default_rng(1).uniform(-1, 1, (10_000, 3))])
     assert np.all(claims(layers, R) == 1)
     X = R[:1000]
     assert np.abs(shallow(X) - net(X)).max() <= tolerance(net, X)

@@ -13,7 +13,14 @@ import pytest
 from click.testing import CliRunner
 from oracles import random_net
 
-from enumerator import Box, Polytope, ReLUNetwork, SearchOptions, Unbounded, enumerate_regions
+from enumerator import (
+    Box,
+    Polytope,
+    ReLUNetwork,
+    SearchOptions,
+    Unbounded,
+    enumerate_regions,
+)
 from enumerator.random_nets import he_normal_network
 from shallow import build, save_shallow, verify
 from shallow.cli.main import cli
