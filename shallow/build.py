@@ -36,7 +36,10 @@ fails at ``x``.  With the box units (tested exactly in floats: ``x_i - hi_i`` ha
 sign of the exact difference) ``s(x)`` is the only claim inside the box and no term
 is claimed outside it.  An evaluator of the ``.npz`` file that sums each row of
 ``W_fin h + b_fin`` and ``W_inf h + b_inf`` in one order regardless of the row's
-position sees the same complements (the stored rows are exact negations).
+position sees the same complements (the stored rows are exact negations).  The one
+limit is overflow: where a row's partial sums exceed the float range (``|a| |x|`` near
+1e308) they can give ``inf - inf = nan`` and no test holds -- the deep forward pass
+overflows there too.
 
 *Exactness in real arithmetic.*  All realizable patterns (the default): a unary node
 means the missing child is empty on the domain, so the dropped row holds on the whole
