@@ -9,10 +9,14 @@ that is ``+inf`` contributes ``inf * sign(w')`` (or ``inf * sign(w)`` when
 of infinities of both signs raises :class:`InfinityConflict`: ``inf - inf`` never
 arises in a network built by :func:`shallow.build` and would signal a bug.
 
-Evaluation of the first layer accumulates ``sum_i x_i W[:, i]`` in one fixed order
-for every unit, so units built on the same constraint row see bitwise-identical
-(or exactly negated) pre-activations: the region tests ``z > 0`` and ``z <= 0`` of
-two sibling regions are exact complements even in floating point.
+Evaluation of the first layer accumulates ``b + x_0 W[:, 0] + x_1 W[:, 1] + ...`` in
+this one order for every unit, finite and infinite parts alike.  IEEE rounding is
+symmetric under negation, so a unit built on the row ``(a, c)`` and one built on
+``(-a, -c)`` see exactly negated pre-activations: the region tests ``z > 0`` and
+``z <= 0`` of two sibling regions are exact complements in floating point (the
+argument that every input is claimed by exactly one region is in :mod:`shallow.build`).
+Any evaluator that sums each row in an order independent of the row's position keeps
+this property.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["InfinityConflict", "ExtendedLayer", "ShallowNetwork"]
+
+_CHUNK_ELEMENTS = 2 ** 21
 
 
 class InfinityConflict(ArithmeticError):
@@ -59,12 +65,14 @@ class ExtendedLayer:
         if np.isneginf(H).any() or np.isnan(H).any():
             raise InfinityConflict("layer input holds -inf or nan")
         Hf = np.where(infinite, 0.0, H)
+        Q = np.zeros((H.shape[0], self.shape[0]))
+        rows = self._inf_rows  # Q is exactly 0 on the other rows
         if fixed_order:
             P = _fixed_order_affine(Hf, self._dense_fin, self.b_fin)
-            Q = _fixed_order_affine(Hf, self._dense_inf, self.b_inf)
+            Q[:, rows] = _fixed_order_affine(Hf, self._dense_inf, self.b_inf[rows])
         else:
             P = np.asarray(self.W_fin.dot(Hf.T).T) + self.b_fin
-            Q = np.asarray(self.W_inf.dot(Hf.T).T) + self.b_inf
+            Q[:, rows] = np.asarray(self._sparse_inf.dot(Hf.T).T) + self.b_inf[rows]
         pos, neg = Q > 0, Q < 0
         if infinite.any():
             to_pos, to_neg = self._infinite_input_sign
@@ -78,12 +86,23 @@ class ExtendedLayer:
         return np.where(pos, np.inf, np.where(neg, -np.inf, P))
 
     @cached_property
+    def _inf_rows(self) -> np.ndarray:
+        """Units with an infinite weight or bias (the others have ``Q = 0``)."""
+        return np.flatnonzero(np.diff(self.W_inf.tocsr().indptr) | (self.b_inf != 0))
+
+    @cached_property
     def _dense_fin(self) -> np.ndarray:
         return self.W_fin.toarray()
 
     @cached_property
+    def _sparse_inf(self) -> sp.csr_matrix:
+        """The rows ``_inf_rows`` of ``W_inf``."""
+        return self.W_inf.tocsr()[self._inf_rows]
+
+    @cached_property
     def _dense_inf(self) -> np.ndarray:
-        return self.W_inf.toarray()
+        """The rows ``_inf_rows`` of ``W_inf``, dense."""
+        return self._sparse_inf.toarray()
 
     @cached_property
     def _infinite_input_sign(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -98,8 +117,10 @@ def _fixed_order_affine(H: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarr
     """``H @ W.T + b`` accumulated input by input, in the same order for every unit
     (``W`` dense, for layers with few inputs)."""
     out = np.broadcast_to(b, (H.shape[0], W.shape[0])).copy()
+    term = np.empty_like(out)
     for i in range(W.shape[1]):
-        out += H[:, i:i + 1] * W[:, i]
+        np.multiply(H[:, i:i + 1], W[:, i], out=term)
+        out += term
     return out
 
 
@@ -132,7 +153,8 @@ class ShallowNetwork:
         return self.layers[0].shape[1]
 
     def __call__(self, X, chunk_size: int = 512) -> np.ndarray:
-        """Exact evaluation at the rows of ``X``, ``chunk_size`` points at a time.
+        """Exact evaluation at the rows of ``X``, at most ``chunk_size`` points at a time
+        (fewer for wide layers, so a chunk's arrays stay near 2^21 numbers).
 
         Memory is O(chunk_size * widest layer).
 
@@ -147,6 +169,7 @@ class ShallowNetwork:
         if X.shape[1] != self.n_inputs or not np.all(np.isfinite(X)):
             raise ValueError(f"inputs must be finite with shape (k, {self.n_inputs}), got {X.shape}")
         out = np.empty((X.shape[0], self.widths[-1]))
+        chunk_size = max(1, min(chunk_size, _CHUNK_ELEMENTS // max(self.widths)))
         for start in range(0, X.shape[0], chunk_size):
             H = X[start:start + chunk_size]
             for i, layer in enumerate(self.layers):

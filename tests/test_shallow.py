@@ -15,7 +15,7 @@ from enumerator import Box, Polytope, ReLUNetwork, SearchOptions, Unbounded, enu
 from enumerator.random_nets import he_normal_network
 from shallow import InfinityConflict, build, verify
 from shallow.network import ExtendedLayer
-from shallow.verify import RELATIVE_TOLERANCE, probe_points
+from shallow.verify import probe_points, tolerance
 
 
 def convert(net, domain=None, lower_dim=True, compress=True):
@@ -25,7 +25,7 @@ def convert(net, domain=None, lower_dim=True, compress=True):
 
 def assert_equal_on(net, shallow, X):
     deep = net(X)
-    tol = RELATIVE_TOLERANCE * max(1.0, np.abs(deep).max())
+    tol = tolerance(net, X)
     err = np.abs(shallow(X) - deep).max()
     assert err <= tol, f"max error {err:.3g} > {tol:.3g}"
 
@@ -34,7 +34,7 @@ def assert_equal_on(net, shallow, X):
 def test_reference_nets_verify_with_boundary_probes(arch):
     net = he_normal_network(arch, seed=0)
     shallow, _ = convert(net)
-    report = verify(net, shallow, samples=1500)
+    report = verify(net, shallow, samples=1500, sampled=True)  # full mode: tests/test_verify_trust.py
     assert report.passed, report
     assert report.probes_by_kind["boundary"] > 300
 
@@ -52,7 +52,9 @@ def test_points_exactly_on_boundaries_and_their_intersections():
     crossings = np.array([[0.25, -0.5], [0.25, 0.25], [1.0, -0.5]])
     X = np.vstack(lines + [crossings])
     assert (np.abs(X @ W1.T + b1) == 0).any(axis=1).all()  # really on a hyperplane
-    assert_equal_on(net, shallow, X)
+    inside = np.all(np.abs(X) <= 1, axis=1)
+    assert_equal_on(net, shallow, X[inside])
+    assert np.all(shallow(X[~inside]) == 0)  # outside the box: 0 (DESIGN section 3)
 
 
 def test_box_corners_and_random_points():
@@ -63,16 +65,18 @@ def test_box_corners_and_random_points():
     assert_equal_on(net, shallow, X)
 
 
-def test_negated_duplicate_needs_the_lower_dimensional_pattern():
+def test_negated_duplicate_on_its_lower_dimensional_line():
     # z1 = x, z2 = -x: on the line x = 0 the pattern is (0, 0), which no full region has.
+    # Built from full-dimensional regions only, the line descends to the region x < 0,
+    # whose map equals f there by continuity (shallow.build); with all patterns, to (0, 0).
     net = ReLUNetwork.from_arrays([np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([[1.0, 2.0]])],
                                   [np.zeros(2), np.array([1.0])])
     line = np.c_[np.zeros(11), np.linspace(-1, 1, 11)]
-    exact, _ = convert(net, lower_dim=True)
-    assert_equal_on(net, exact, line)
-    full_only, _ = convert(net, lower_dim=False)
-    assert np.allclose(full_only(line), 0.0)  # outside every enumerated region: 0
-    assert not np.allclose(net(line), 0.0)
+    assert np.all(net(line) == 1.0)
+    for lower_dim in (True, False):
+        shallow, res = convert(net, lower_dim=lower_dim)
+        assert len(res.regions) == 2 + lower_dim
+        assert_equal_on(net, shallow, line)
 
 
 @pytest.mark.parametrize("extra", ["duplicate", "negated", "zero_row", "dead"])
@@ -118,9 +122,9 @@ def test_compression_shrinks_and_keeps_exactness():
     big, _ = convert(net, compress=False)
     N, m, S = net.n_neurons, net.n_outputs, len(res.regions)
     assert big.widths[1] == small.widths[1] == 2 * m * S
-    assert small.metadata["widths_uncompressed"][0] == S * (N + 2 * m)
-    assert small.widths[0] < big.widths[0] <= S * (N + 2 * m)
-    X = np.vstack([probe_points(net, Box.cube(2), 800, np.random.default_rng(0))[k] for k in ("random", "boundary")])
+    assert small.metadata["widths_uncompressed"][0] == S * (N + 2 * 2 + 2 * m)  # 2n box units
+    assert small.widths[0] < big.widths[0] <= S * (N + 2 * 2 + 2 * m)
+    X = np.vstack([probe_points(net, Box.cube(2), 800, np.random.default_rng(0))[0][k] for k in ("random", "boundary")])
     assert_equal_on(net, small, X)
     assert_equal_on(net, big, X)
 

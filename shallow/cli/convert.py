@@ -107,7 +107,8 @@ def convert_network(network, domain, *, full_dim_only=False, compress=True, solv
               help="Shallow network to write (.npz is appended if missing).")
 @domain_options
 @click.option("--full-dim-only", is_flag=True,
-              help="Build from full-dimensional regions only (smaller; may differ on region boundaries).")
+              help="Build from full-dimensional regions only (smaller; still equal on the whole domain, "
+                   "boundaries included: see shallow.build).")
 @click.option("--no-compress", is_flag=True, help="Keep every constraint and do not share units.")
 @search_options
 @click.option("--max-memory", type=ByteSize(), default=None, metavar="SIZE",
@@ -119,11 +120,12 @@ def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, s
             max_regions, time_limit, max_memory, as_json):
     """Enumerate the regions of NET.npz and write the equivalent shallow network.
 
-    By default every realizable pattern is used, so the shallow network equals the
-    deep one on the whole domain, region boundaries included; outside the domain it
-    is 0 wherever no enumerated region reaches.  A limit (--time-limit, --max-regions,
-    --max-memory) or Ctrl-C ends the run with exit 3 and writes nothing; the output is
-    written atomically and never over an input.
+    The shallow network equals the deep one on the whole domain, region boundaries
+    included, and in floating point every input of the domain is claimed by exactly
+    one region.  Outside a box domain it is 0; outside a polytope it continues the
+    map of a neighbouring region.
+    A limit (--time-limit, --max-regions, --max-memory) or Ctrl-C ends the run with
+    exit 3 and writes nothing; the output is written atomically and never over an input.
     """
     t0 = time.perf_counter()
     target = output_path(output, [net, polytope], npz=True)
