@@ -26,7 +26,8 @@ A file without any ``U/c/V/d/P`` key is exactly the plain layout.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 from os import PathLike
 from typing import Sequence
 
@@ -448,6 +449,31 @@ class ReLUNetwork:
     def __call__(self, X) -> np.ndarray:
         """Network outputs, shape (k, m), for inputs of shape (k, n) (or (n,) -> (1, m))."""
         return self.forward_with_preactivations(X)[0]
+
+    @cached_property
+    def _absolute(self) -> "ReLUNetwork":
+        def absolute(part):
+            return type(part)(**{f.name: None if getattr(part, f.name) is None else np.abs(getattr(part, f.name))
+                                 for f in fields(part)})
+
+        return ReLUNetwork([absolute(b) for b in self.blocks], absolute(self.output))
+
+    def magnitudes(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """``(outputs (k, m), pre-activations (k, N))`` of the network with every weight,
+        bias and input replaced by its absolute value.
+
+        The forward pass's rounding error in a pre-activation or output is at most
+        ``(n + N + L + 1) eps`` times its magnitude (to first order; ``L`` blocks):
+        a value smaller than that is indistinguishable from 0 in floating point.
+        """
+        return self._absolute.forward_with_preactivations(np.abs(self._as_batch(X)))
+
+    def rounding_bound(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds on the forward pass's rounding error at ``X``: ``(outputs, pre-activations)``,
+        ``8 (n + N + L + 1) eps`` times :meth:`magnitudes` (a safety factor of 8)."""
+        factor = 8.0 * (self.n_inputs + self.n_neurons + len(self.blocks) + 2) * np.finfo(float).eps
+        out, pre = self.magnitudes(X)
+        return factor * out, factor * pre
 
     def affine_pieces(self, x) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The exact local data of the region of one input ``x`` (shape (n,)).

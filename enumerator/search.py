@@ -367,11 +367,7 @@ class RegionSearch:
         x = f.from_unit(y)
         if not lowdim:
             c.regions += 1
-            if not np.array_equal(self.network.patterns(x)[0], state):
-                raise EnumerationError(
-                    f"witness {x.tolist()} of pattern {self._prefix()} has forward-pass pattern "
-                    f"{''.join('1' if s else '0' for s in self.network.patterns(x)[0])}"
-                )
+            self._check_witness(x, state)
         if not materialize:
             return None
         C, dvec = maps
@@ -379,6 +375,20 @@ class RegionSearch:
         cvec = np.concatenate([L.z0 for L in self._layers]) if self._layers else np.zeros(0)
         return Region(pack_pattern(state), len(state), x, f.slack_to_input(slack), C / f.scale, dvec,
                       A / f.scale, cvec, self._cuts.copy(), full_dimensional=not lowdim)
+
+    def _check_witness(self, x: np.ndarray, state: np.ndarray) -> None:
+        """Raise unless the forward pass at ``x`` gives ``state``, up to neurons whose
+        pre-activation there is within the forward pass's rounding bound of 0 (a neuron
+        that cancels exactly on the region, e.g. ``relu(a) + relu(b) - relu(a + b)``
+        with integer weights: floating point cannot tell its sign, and its output is 0
+        either way)."""
+        z = self.network.forward_with_preactivations(x)[1][0]
+        wrong = (z > 0) != state
+        if wrong.any() and np.any(np.abs(z[wrong]) > self.network.rounding_bound(x)[1][0][wrong]):
+            raise EnumerationError(
+                f"witness {x.tolist()} of pattern {self._prefix()} has forward-pass pattern "
+                f"{''.join('1' if s else '0' for s in z > 0)}"
+            )
 
     def _out_of_budget(self, at_region: bool = True) -> str:
         """Why the search must stop now ("" if it may go on).  The time limit and a stop

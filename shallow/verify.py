@@ -135,18 +135,15 @@ def check_pair(network: ReLUNetwork, shallow: ShallowNetwork) -> None:
 
 def magnitudes(network: ReLUNetwork, X: np.ndarray) -> np.ndarray:
     """``M(x)`` (module docstring) at the rows of ``X``: shape (k,)."""
-    H = np.abs(np.atleast_2d(X))
-    for W, b in network.layers:
-        H = H @ np.abs(W).T + np.abs(b)
-    return H.max(axis=1) if H.size else np.zeros(len(H))
+    out = network.magnitudes(np.atleast_2d(X))[0]
+    return out.max(axis=1) if out.size else np.zeros(len(out))
 
 
 def tolerance(network: ReLUNetwork, X: np.ndarray) -> float:
-    """The absolute tolerance of a comparison at the points ``X`` (module docstring)."""
+    """The absolute tolerance of a comparison at the points ``X`` (module docstring):
+    the deep network's own rounding bound (:meth:`ReLUNetwork.rounding_bound`)."""
     X = np.atleast_2d(np.asarray(X, dtype=float))
-    terms = network.n_inputs + network.n_neurons + len(network.layers) + 1
-    scale = float(magnitudes(network, X).max()) if len(X) else 0.0
-    return 8.0 * terms * _EPS * scale
+    return float(network.rounding_bound(X)[0].max()) if len(X) else 0.0
 
 
 def into_domain(domain: Domain, X: np.ndarray) -> tuple[np.ndarray, int]:

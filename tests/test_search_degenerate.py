@@ -115,3 +115,32 @@ def test_thin_slab_regions_below_highs_default_tolerance_are_found(width):
     for r in result.regions:  # every witness really has the region's pattern
         z = r.A @ r.witness + r.c
         assert np.array_equal(z > 0, r.states)
+
+
+def test_neuron_cancelling_exactly_on_a_region_is_found_by_brute_force():
+    # z = relu(x0 + x1) + relu(x0 - x1) - 2 relu(x0) is exactly 0 on x0 > |x1| but the
+    # forward pass rounds it to +-1e-17 at most points: the witness check must accept it.
+    Ws = [np.array([[1.0, 1.0], [1.0, -1.0], [1.0, 0.0]]), np.array([[1.0, 1.0, -2.0]]), np.array([[1.0]])]
+    bs = [np.zeros(3), np.zeros(1), np.zeros(1)]
+    both_modes(Ws, bs)
+
+
+def test_integer_weight_net_with_exact_cancellations_counts_consistently():
+    # 3-12-12-1 with weights in {-2..2}: a second-layer neuron cancels exactly on a region,
+    # which made the witness check fail before; sampled patterns (neurons within the forward
+    # pass's rounding bound of 0 read as off) must all be enumerated regions.
+    from enumerator import Heuristics, ReLUNetwork, SearchOptions, enumerate_regions
+
+    rng = np.random.default_rng(18)
+    arch = (3, 12, 12, 1)
+    net = ReLUNetwork.from_arrays([rng.integers(-2, 3, size=(b, a)).astype(float) for a, b in zip(arch, arch[1:])],
+                                  [rng.integers(-2, 3, size=b).astype(float) for b in arch[1:]])
+    found = {r.pattern for r in enumerate_regions(net).regions}
+    plain = enumerate_regions(net, options=SearchOptions(heuristics=Heuristics.none())).regions
+    assert found == {r.pattern for r in plain}
+    X = np.random.default_rng(0).uniform(-1, 1, size=(20000, 3))
+    z = net.forward_with_preactivations(X)[1]
+    on = z > net.rounding_bound(X)[1]
+    from enumerator import pack_pattern
+    sampled = {pack_pattern(p) for p in on}
+    assert sampled <= found
