@@ -41,12 +41,7 @@ def restrict_to_line(network: ReLUNetwork, x0, u) -> ReLUNetwork:
     for name, vec in (("x0", x0), ("u", u)):
         if vec.shape != (n,) or not np.all(np.isfinite(vec)):
             raise ValueError(f"{name} must be a finite vector of length {n}, got shape {vec.shape}")
-    layers = network.layers
-    W1, b1 = layers[0]
-    first = [(W1 @ u)[:, None], W1 @ x0 + b1]
-    Ws = [first[0]] + [W for W, _ in layers[1:]]
-    bs = [first[1]] + [b for _, b in layers[1:]]
-    return ReLUNetwork.from_arrays(Ws, bs, source=f"line restriction of {network!r}")
+    return network.restrict(u[:, None], x0, source=f"line restriction of {network!r}")
 
 
 def count_along_segment(network: ReLUNetwork, x0, u, t0: float = 0.0, t1: float = 1.0, *,

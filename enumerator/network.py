@@ -102,6 +102,15 @@ class DenseReLU:
         """The block's interchange-file keys at block index ``k``."""
         return {f"W{k}": self.W, f"b{k}": self.b}
 
+    @property
+    def pre_weights(self) -> np.ndarray:
+        """Weights of the neurons' pre-activations on the block input (``W``)."""
+        return self.W
+
+    def restrict_input(self, B: np.ndarray, h0: np.ndarray) -> "DenseReLU":
+        """The same block on inputs ``h = B t + h0`` (a function of ``t``)."""
+        return DenseReLU(self.W @ B, self.W @ h0 + self.b)
+
     def pre(self, M: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pre-activations as an affine map of x: ``(W M, W v + b)``."""
         return self.W @ M, self.W @ v + self.b
@@ -155,6 +164,16 @@ class ResidualBlock:
 
     def _skip(self, M: np.ndarray) -> np.ndarray:
         return M if self.P is None else self.P @ M
+
+    @property
+    def pre_weights(self) -> np.ndarray:
+        """Weights of the neurons' pre-activations on the block input (``U``)."""
+        return self.U
+
+    def restrict_input(self, B: np.ndarray, h0: np.ndarray) -> "ResidualBlock":
+        """The same block on inputs ``h = B t + h0`` (a function of ``t``; the skip
+        path becomes the projection ``skip(B)``)."""
+        return ResidualBlock(self.U @ B, self.U @ h0 + self.c, self.V, self.d + self._skip(h0), self._skip(B))
 
     def pre(self, M: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pre-activations as an affine map of x: ``(U M, U v + c)``."""
@@ -449,6 +468,27 @@ class ReLUNetwork:
     def __call__(self, X) -> np.ndarray:
         """Network outputs, shape (k, m), for inputs of shape (k, n) (or (n,) -> (1, m))."""
         return self.forward_with_preactivations(X)[0]
+
+    def restrict(self, B, x0, source: str = "") -> "ReLUNetwork":
+        """The network ``t -> f(B t + x0)`` on an affine subspace (``B`` of shape (n, k),
+        ``x0`` of shape (n,)): a k-input network whose first block is composed with the map.
+
+        Raises
+        ------
+        ValueError
+            If ``B`` or ``x0`` has the wrong shape or is not finite.
+        """
+        B = np.asarray(B, dtype=float)
+        x0 = np.asarray(x0, dtype=float)
+        if B.ndim != 2 or B.shape[0] != self.n_inputs or x0.shape != (self.n_inputs,) \
+                or not (np.all(np.isfinite(B)) and np.all(np.isfinite(x0))):
+            raise ValueError(f"restriction needs finite B of shape ({self.n_inputs}, k) and x0 of shape "
+                             f"({self.n_inputs},), got {B.shape} and {x0.shape}")
+        if not self.blocks:
+            W, b = self.output.W, self.output.b
+            return ReLUNetwork.from_blocks([], AffineOutput(W @ B, W @ x0 + b), source=source)
+        first = self.blocks[0].restrict_input(B, x0)
+        return ReLUNetwork.from_blocks([first, *self.blocks[1:]], self.output, source=source)
 
     @cached_property
     def _absolute(self) -> "ReLUNetwork":

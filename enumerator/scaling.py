@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from enumerator.domain import Box, Domain, DomainError
-from enumerator.network import NetworkError, ReLUNetwork
+from enumerator.network import NetworkError, ReLUNetwork, ResidualBlock
 from solvers import LPProblem
 
 __all__ = ["UnitFrame", "unit_frame", "unit_rows", "row_noise", "check_network_scale", "pow2",
@@ -203,6 +203,23 @@ def _log2_bound(W: np.ndarray, log_in: np.ndarray) -> np.ndarray:
         return top + np.log2(np.abs(W) @ np.exp2(log_in - top))
 
 
+def _part_bounds(part, log_in: np.ndarray, with_bias: bool) -> tuple[np.ndarray, np.ndarray]:
+    """log2 bounds of a block's (or the output layer's) pre-activations and outputs from
+    log2 bounds of its inputs: coefficients (``with_bias`` False) or values (True)."""
+    def bias(log, b):
+        if not with_bias:
+            return log
+        with np.errstate(divide="ignore"):
+            return np.logaddexp2(log, np.log2(np.abs(b)))
+
+    if isinstance(part, ResidualBlock):  # P h + V relu(U h + c) + d
+        pre = bias(_log2_bound(part.U, log_in), part.c)
+        skip = log_in if part.P is None else _log2_bound(part.P, log_in)
+        return pre, bias(np.logaddexp2(skip, _log2_bound(part.V, pre)), part.d)
+    pre = bias(_log2_bound(part.W, log_in), part.b)
+    return pre, pre
+
+
 def check_network_scale(network: ReLUNetwork, frame: UnitFrame, where: str) -> None:
     """Refuse a network whose rows over- or underflow on the domain (module docstring).
 
@@ -219,13 +236,12 @@ def check_network_scale(network: ReLUNetwork, frame: UnitFrame, where: str) -> N
     """
     reach = np.maximum(np.abs(frame.lower), np.abs(frame.upper))
     big = np.where(np.isfinite(reach), reach, float(frame.slack_cap)) * frame.scale
-    layers = [(blk.W, blk.b) for blk in network.blocks] + [(network.output.W, network.output.b)]
+    parts = [*network.blocks, network.output]
     for units, log_coef in (("input", np.zeros(network.n_inputs)), ("frame", np.log2(frame.scale))):
         log_val = np.log2(big)
-        for k, (W, b) in enumerate(layers):
-            log_coef = _log2_bound(W, log_coef)
-            with np.errstate(divide="ignore"):
-                log_val = np.logaddexp2(_log2_bound(W, log_val), np.log2(np.abs(b)))
+        for k, part in enumerate(parts):
+            (log_coef, out_coef), (log_val, out_val) = (_part_bounds(part, log_coef, False),
+                                                        _part_bounds(part, log_val, True))
             for what, arr in (("coefficients", log_coef), ("values", log_val)):
                 over = np.flatnonzero(arr > MAX_EXP)
                 if over.size:
@@ -240,3 +256,4 @@ def check_network_scale(network: ReLUNetwork, frame: UnitFrame, where: str) -> N
                     f"layer {k} neuron {j}: pre-activation coefficients are at most "
                     f"2^{log_coef[j]:.0f} ({units} units) on {where}: their products underflow "
                     "float64 (rescale the network or the domain)")
+            log_coef, log_val = out_coef, out_val

@@ -159,7 +159,7 @@ class RegionSearch:
         h, tol, f = self.options.heuristics, self.options.tolerances, self._frame
         block = self.network.blocks[i]
         Z, z0 = block.pre(M, v)
-        G, off, const = unit_rows(Z, z0, row_noise(block.W, M))
+        G, off, const = unit_rows(Z, z0, row_noise(block.pre_weights, M))
         fixed = np.zeros(len(z0), dtype=np.int8)
         V = None
         if h.interval_bounds:

@@ -70,9 +70,7 @@ def plane_slice(domain: Domain, origin, u, v, lo: float = -1.0, hi: float = 1.0)
 
 def slice_network(network: ReLUNetwork, plane: PlaneSlice) -> ReLUNetwork:
     """The 2-input network ``(s, t) -> f(origin + s u + t v)``."""
-    (W0, b0), rest = network.layers[0], network.layers[1:]
-    return ReLUNetwork.from_arrays([W0 @ plane.U] + [W for W, _ in rest],
-                                   [b0 + W0 @ plane.origin] + [b for _, b in rest])
+    return network.restrict(plane.U, plane.origin, source=f"plane slice of {network!r}")
 
 
 def _polygon(hs: Halfspaces) -> np.ndarray | None:

@@ -187,3 +187,24 @@ def test_cli_pipeline_convert_verify_export_and_compress_refusal(tmp_path):
     assert np.median(np.abs(y - net(X))) < 1e-6  # big-M: exact away from boundaries
     out = run(cli, ["compress", str(tmp_path / "r.npz"), "-o", str(tmp_path / "c.npz")])
     assert out.exit_code == 1 and "block 1 is a residual block" in out.output and "Traceback" not in out.output
+
+
+@pytest.mark.parametrize("proj", [False, True])
+def test_restriction_to_a_plane_and_a_line(proj):
+    # plot slices and line counts compose the first block with x = B t + x0: the restricted
+    # network must equal the block formula at those points, also when the first block is
+    # residual (its skip path becomes a projection)
+    rng = np.random.default_rng(7)
+    g = rng.normal
+    first = ResidualBlock(g(size=(4, 3)), g(size=4), g(size=(3, 4)), g(size=3), g(size=(3, 3)) if proj else None)
+    net = ReLUNetwork.from_blocks([first, *make_net(7).blocks[1:]], AffineOutput(g(size=(1, 2)), g(size=1)))
+    B, x0 = g(size=(3, 2)), g(size=3)
+    T = g(size=(50, 2))
+    plane = net.restrict(B, x0)
+    assert plane.n_inputs == 2
+    np.testing.assert_allclose(plane(T), numpy_forward(spec_of(net), T @ B.T + x0)[0], rtol=1e-12, atol=1e-12)
+    from enumerator.lines import count_along_segment
+    t = np.linspace(0.0, 1.0, 20001)
+    pats = net.patterns(x0 + t[:, None] * B[:, 0])
+    changes = 1 + int(np.count_nonzero(np.any(pats[1:] != pats[:-1], axis=1)))
+    assert count_along_segment(net, x0, B[:, 0], 0.0, 1.0) >= changes > 1
