@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from enumerator.core import core_refusal
 from enumerator.domain import Box, Domain
 from enumerator.heuristics.bounds import interval_signs
 from enumerator.heuristics.mirror import mirror_point
@@ -73,7 +74,7 @@ class _Counters:
 
     def __init__(self):
         for name in self.__slots__:
-            setattr(self, name, 0)
+            setattr(self, name, 0.0 if name.endswith("seconds") else 0)
 
 
 class RegionSearch:
@@ -111,6 +112,9 @@ class RegionSearch:
         self._use_vertices = ((h.vertex_bounds or h.vertex_witness) and d.n <= h.vertex_max_dim
                               and bool(np.all(np.isfinite(d.lower)) and np.all(np.isfinite(d.upper))))
         backend_class(backend)  # an unknown or missing backend fails here, before any work
+        #: Why the geometry core does not run this search ("" when it does).
+        self.core_refusal = core_refusal(network, self.domain, self.options)
+        self._core = None
         self._count = _Counters()
         self._t0 = time.perf_counter()
         self.complete = False
@@ -145,7 +149,9 @@ class RegionSearch:
             fixed[const] = 0
             self._count.bound_skips += int(np.count_nonzero(fixed))
         if self._use_vertices and (h.vertex_witness or not np.all(fixed | const)):
+            t0 = time.perf_counter()
             V = self._vertices(x, r) if (i > 0 or self._domain_V is None) else self._domain_V
+            self._count.geometry_seconds += time.perf_counter() - t0
             if i == 0:
                 self._domain_V = V
             if V is not None and h.vertex_bounds:
@@ -197,10 +203,13 @@ class RegionSearch:
     def _solve(self, all_slack: bool, tight: bool = False):
         self._count.lps += 1
         self._count.lps_refined += tight
+        t0 = time.perf_counter()
         try:
             return self._lp.solve(all_slack=all_slack, tight=tight)
         except SolverError as exc:
             raise SolverError(f"{exc}; at neuron {self._k} under prefix '{self._prefix()}'") from None
+        finally:
+            self._count.lp_seconds += time.perf_counter() - t0
 
     def _lp_child(self, r: int, layer: _Layer, j: int, bit: bool, all_slack: bool):
         """Push the child's row at position r and decide it by LP.
@@ -381,12 +390,28 @@ class RegionSearch:
         """Ask a running search to stop at its next region (safe to call from a signal
         handler); it then ends with ``stop_reason == "stopped"`` and :attr:`pending` set."""
         self._stop_requested = True
+        core = self._core
+        if core is not None and core.sub is not None:
+            core.sub.request_stop()
 
     def _pending(self, stack: list, roots_left: list) -> list[Subtree]:
         """Unfinished subtrees in processing order, from the deferred siblings of the path."""
         out = [Subtree(np.append(self._state[:k], bit), x, slack, lowdim)
                for k, bit, x, _, slack, lowdim, _, _ in reversed(stack)]
         return out + list(reversed(roots_left))
+
+    def _run_core(self, materialize: bool, start: list[Subtree] | None):
+        from enumerator.core.driver import CoreRun
+
+        self._count = _Counters()
+        self._t0 = time.perf_counter()
+        self._stop_requested = False
+        self.complete, self.stop_reason, self.pending = False, "running", None
+        self._core = CoreRun(self)
+        try:
+            yield from self._core.run(materialize, start)
+        finally:
+            self._core = None
 
     def run(self, materialize: bool = True, start: list[Subtree] | None = None):
         """Generator over the search: yields a :class:`Region` per realizable pattern
@@ -396,6 +421,9 @@ class RegionSearch:
         ``start``: search only below these subtrees (e.g. the :attr:`pending` list of
         a stopped search), in order.  Default: the whole tree.
         """
+        if not self.core_refusal:
+            yield from self._run_core(materialize, start)
+            return
         net = self.network
         N = net.n_neurons
         blocks = net.blocks

@@ -92,7 +92,7 @@ def test_ctrl_c_stops_at_a_region_and_the_checkpoint_resumes(tmp_path):
     net.save_npz(tmp_path / "net.npz")
     ck = tmp_path / "ck.json"
     cmd = [sys.executable, "-c", "from shallow.cli.main import cli; cli()", "count", str(tmp_path / "net.npz"),
-           "--json", "--checkpoint", str(ck)]
+           "--json", "--checkpoint", str(ck), "--no-heuristic", "geometry"]  # the LP search: about ten seconds
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4.0)  # imports take about a second; the full count about ten
     proc.send_signal(signal.SIGINT)
