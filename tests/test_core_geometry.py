@@ -174,3 +174,38 @@ def test_where_the_core_does_not_apply_the_lp_search_runs():
     assert res.stats.geometry_splits == 0 and res.stats.lps > 0
     Ws, bs = random_net((7, 4, 1), 0)
     assert "dimension" in RegionSearch(ReLUNetwork.from_arrays(Ws, bs), None, options=CORE).core_refusal
+
+
+def test_a_sliver_along_the_box_boundary_counts_as_in_the_lp_search():
+    # z = x1 - (1 - eps): the region z > 0 is a sliver of width eps against the face
+    # x1 = 1, which carries no slack (the domain is hard): a region for eps >= slack_min
+    for eps in (2e-8, 1e-6):
+        Ws = [np.array([[1.0, 0.0], [0.3, 1.0]]), np.array([[1.0, 1.0]])]
+        bs = [np.array([-(1.0 - eps), 0.1]), np.zeros(1)]
+        net, ours, ref = run_both(Ws, bs)
+        assert patterns(ours) == patterns(ref) and (1, 1) in patterns(ours)
+        check_witnesses(net, ours, Box.cube(2))
+
+
+def test_witnesses_below_slack_min_are_decided_by_lp():
+    # a large slack_min makes many vertex-mean witnesses fall short: the LP decides them
+    from solvers.tolerances import Tolerances
+
+    tol = Tolerances(slack_min=0.02, witness_inherit=0.02)  # the LP search inherits witnesses above this
+    Ws, bs = random_net((2, 6, 6, 1), 21)
+    core = SearchOptions(heuristics=Heuristics(geometry=True), tolerances=tol)
+    lp = SearchOptions(heuristics=Heuristics(geometry=False), tolerances=tol)
+    net = ReLUNetwork.from_arrays(Ws, bs)
+    ours, ref = enumerate_regions(net, options=core), enumerate_regions(net, options=lp)
+    assert ours.stats.lps > 0
+    assert patterns(ours) == patterns(ref)
+    check_witnesses(net, ours, Box.cube(2), slack_min=0.02)
+
+
+def test_time_limit_stops_the_core_and_pending_resumes_exactly():
+    net = ReLUNetwork.from_arrays(*random_net((3, 10, 10, 10, 1), 2))
+    total = count_regions(net, options=CORE).n_regions
+    first = count_regions(net, options=dataclasses.replace(CORE, time_limit=1e-4))
+    assert not first.complete and first.stop_reason == "time_limit" and 0 < first.n_regions < total
+    rest = count_regions(net, options=CORE, start=first.pending)
+    assert rest.complete and first.n_regions + rest.n_regions == total

@@ -54,6 +54,13 @@ class CoreRun:
         self.Woff = np.concatenate([[0], np.cumsum([b.W.size for b in net.blocks])[:-1]]).astype(np.int64)
         self.bflat = np.concatenate([b.b for b in net.blocks])
         vmax = h.geometry_max_vertices
+        facets = self.n_dom + N
+        # exact bounds from f facets: a polygon (a pointed 3-D cone) has at most f vertices
+        # (extreme rays), a simple 3-polytope 2f - 4
+        if n <= 2:
+            vmax = min(vmax, facets + 1)
+        elif n == 3 and self.bounded:
+            vmax = min(vmax, 2 * facets - 4)
         self.ZA = np.zeros((N, n))
         self.Z0 = np.zeros(N)
         self.NRM = np.zeros(N)

@@ -29,8 +29,8 @@ hyperplane, the point where the edge meets it (double description: the polytopes
 simple, so two generators are adjacent iff they share ``n - 1`` facets).  A generator
 within tolerance of the hyperplane, or a child over the generator budget, hands the
 node back to the LP search (record ``HANDOFF``).  Leaves get a witness (vertex mean
-plus a multiple of the mean ray) and its certified slack (least distance to a cut row
-or a domain facet); ``REGION`` if it is at least ``slack_min``, else ``THIN`` (the
+plus a multiple of the mean ray, clipped into the box) and its certified slack (least
+distance to a cut row, as in the LP: the domain is hard and carries no slack); ``REGION`` if it is at least ``slack_min``, else ``THIN`` (the
 driver decides it by LP).
 """
 
@@ -88,7 +88,9 @@ def _layer_rows(layer, starts, widths, Wflat, Woff, bflat, state, ZA, Z0, NRM, n
 
 @nb.njit(cache=True)
 def _witness(GV, lvl, side, nv, n, depth, cut, RG, RH, bounded, lo, hi, slack_cap, x):
-    """Write a witness of the node polytope into ``x``; return its certified slack."""
+    """Write a witness of the node polytope into ``x`` (inside the domain); return its
+    certified slack: least distance to a cut row (the domain's facets carry no slack,
+    as in the LP), capped by ``slack_cap``."""
     for q in range(n):
         x[q] = 0.0
     nvert = 0
@@ -117,6 +119,9 @@ def _witness(GV, lvl, side, nv, n, depth, cut, RG, RH, bounded, lo, hi, slack_ca
             if GV[lvl, side, g, n] == 0.0:
                 for q in range(n):
                     x[q] += step * GV[lvl, side, g, q]
+    if bounded:  # the domain is hard (no slack), as in the LP; the mean is inside up to rounding
+        for q in range(n):
+            x[q] = min(max(x[q], lo[q]), hi[q])
     slack = slack_cap
     for k in range(depth):
         if cut[k]:
@@ -124,9 +129,6 @@ def _witness(GV, lvl, side, nv, n, depth, cut, RG, RH, bounded, lo, hi, slack_ca
             for q in range(n):
                 d += RG[k, q] * x[q]
             slack = min(slack, d)
-    if bounded:
-        for q in range(n):
-            slack = min(slack, x[q] - lo[q], hi[q] - x[q])
     return slack
 
 

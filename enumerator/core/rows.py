@@ -55,16 +55,12 @@ def prefix_rows(network: ReLUNetwork, prefix: np.ndarray) -> tuple[np.ndarray, n
 
 
 def witness_margin(domain: Domain, G: np.ndarray, H: np.ndarray, x: np.ndarray) -> float:
-    """Certified slack of ``x``: least distance to a row of ``G x - H`` and to the
-    domain's box, capped by ``slack_cap``; negative if ``x`` is outside."""
-    m = domain.slack_cap
-    if len(H):
-        m = min(m, float(np.min(G @ x - H)))
-    box = np.minimum(x - domain.lower, domain.upper - x)
-    m = min(m, float(np.min(box)))
-    if len(domain.b) and not np.all(domain.A @ x <= domain.b):
+    """Certified slack of ``x``: least distance to a row of ``G x - H``, capped by
+    ``slack_cap`` (the domain is hard and carries no slack, as in the LP); -1 if ``x``
+    is outside the domain."""
+    if not domain.contains(x)[0]:
         return -1.0
-    return m
+    return min(domain.slack_cap, float(np.min(G @ x - H))) if len(H) else domain.slack_cap
 
 
 def lp_witness(network: ReLUNetwork, domain: Domain, prefix: np.ndarray, backend: str,
