@@ -47,16 +47,18 @@ def engine_heuristics(name: str) -> Heuristics:
     return Heuristics()
 
 
-def run(arch, domain_kind: str, heuristics: Heuristics, repeat: int) -> dict:
+def run(arch, domain_kind: str, heuristics: Heuristics, repeat: int, budget: float) -> dict:
     net = he_normal_network(arch, seed=0)
     domain = Box.cube(arch[0]) if domain_kind == "box" else Unbounded(arch[0])
     options = SearchOptions(heuristics=heuristics)
     t0 = time.perf_counter()
     count_regions(net, domain, options=SearchOptions(heuristics=heuristics, max_regions=1))
     warmup = time.perf_counter() - t0  # includes numba compilation (or loading its cache)
-    best = None
-    for _ in range(repeat):
+    best, runs, spent = None, 0, 0.0
+    while runs < repeat and (runs == 0 or spent < budget):
         result = count_regions(net, domain, options=options)
+        runs += 1
+        spent += result.stats.seconds
         if best is None or result.stats.seconds < best.stats.seconds:
             best = result
     s = best.stats
@@ -69,7 +71,7 @@ def run(arch, domain_kind: str, heuristics: Heuristics, repeat: int) -> dict:
         "geometry_handoffs": s.geometry_handoffs,
         "seconds": round(s.seconds, 4), "lp_seconds": round(s.lp_seconds, 4),
         "geometry_seconds": round(s.geometry_seconds, 4), "rest_seconds": round(rest, 4),
-        "warmup_seconds": round(warmup, 3),
+        "warmup_seconds": round(warmup, 3), "runs": runs,
         "regions_per_second": round(s.regions / s.seconds, 1), "complete": best.complete,
     }
 
@@ -80,6 +82,8 @@ def main():
     parser.add_argument("--engines", default="core,python", help="comma-separated: core, python, plain")
     parser.add_argument("--plain", action="store_true", help="also run with every heuristic off")
     parser.add_argument("--suite", default="box,unbounded", help="comma-separated: box, unbounded")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="no further repeats of a case once its runs took this many seconds")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     engines = args.engines.split(",") + (["plain"] if args.plain else [])
@@ -91,7 +95,7 @@ def main():
     rows = []
     for arch, kind in cases:
         for engine in engines:
-            row = {"engine": engine, **run(arch, kind, engine_heuristics(engine), args.repeat)}
+            row = {"engine": engine, **run(arch, kind, engine_heuristics(engine), args.repeat, args.budget)}
             rows.append(row)
             print(f"{engine:7s} {row['architecture']:>16s} {row['domain']:9s} regions {row['regions']:6d} "
                   f"lps/region {row['lps_per_region']:6.3f} regions/s {row['regions_per_second']:9.1f} "
@@ -99,7 +103,8 @@ def main():
                   f"rest {row['rest_seconds']:.3f}s; warm-up {row['warmup_seconds']:.2f}s)", flush=True)
     args.out.parent.mkdir(exist_ok=True)
     args.out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
-                                    "seed": 0, "repeat": args.repeat, "results": rows}, indent=2))
+                                    "seed": 0, "repeat": args.repeat, "budget_seconds": args.budget,
+                                    "results": rows}, indent=2))
     print(f"wrote {args.out}")
 
 

@@ -164,16 +164,36 @@ def test_count_only_matches_and_streams():
 
 def test_where_the_core_does_not_apply_the_lp_search_runs():
     net = ReLUNetwork.from_arrays(*random_net((2, 4, 4, 1), 0))
-    poly = Polytope(np.vstack([np.eye(2), -np.eye(2)]), np.ones(4))
-    assert "polytope" in RegionSearch(net, poly, options=CORE).core_refusal
+    half_plane = Polytope(np.array([[1.0, 1.0]]), np.ones(1))
+    assert "unbounded polytope" in RegionSearch(net, half_plane, options=CORE).core_refusal
     lower = dataclasses.replace(CORE, include_lower_dim=True)
     assert "lower-dimensional" in RegionSearch(net, None, options=lower).core_refusal
     assert RegionSearch(net, None, options=LP).core_refusal == "geometry heuristic off"
     assert RegionSearch(net, None, options=CORE).core_refusal == ""
-    res = enumerate_regions(net, poly, options=CORE)
+    res = enumerate_regions(net, half_plane, options=CORE)
     assert res.stats.geometry_splits == 0 and res.stats.lps > 0
+    Ws, bs = random_net((3, 4, 1), 0)
+    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * 3)).reshape(3, -1).T
+    octahedron = Polytope(signs, np.ones(8))  # each vertex on four facets
+    assert "not simple" in RegionSearch(ReLUNetwork.from_arrays(Ws, bs), octahedron, options=CORE).core_refusal
     Ws, bs = random_net((7, 4, 1), 0)
     assert "dimension" in RegionSearch(ReLUNetwork.from_arrays(Ws, bs), None, options=CORE).core_refusal
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_simple_polytope_domains(seed):
+    rng = np.random.default_rng(seed)
+    n = 2 + seed % 2
+    A = rng.normal(size=(n + 4, n))
+    b = np.abs(rng.normal(size=n + 4)) + 0.3
+    domain = Polytope(np.vstack([A, np.eye(n), -np.eye(n)]), np.concatenate([b, 2 * np.ones(2 * n)]))
+    Ws, bs = random_net((n, 4, 4, 1), seed)
+    certain, ambiguous = brute_force(Ws, bs, domain.lower, domain.upper, domain.A, domain.b)
+    net, ours, ref = run_both(Ws, bs, domain)
+    assert ours.stats.geometry_splits > 0
+    assert_matches(patterns(ours), certain, ambiguous)
+    assert patterns(ours) == patterns(ref)
+    check_witnesses(net, ours, domain)
 
 
 def test_a_sliver_along_the_box_boundary_counts_as_in_the_lp_search():

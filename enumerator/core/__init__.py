@@ -14,8 +14,8 @@ if the LP finds no point with that slack; the region set is the same.
 
 :func:`core_refusal` says why the core does not apply to a search (then the LP search
 runs): the heuristic is off, lower-dimensional patterns are asked for, a block is not
-a dense ReLU layer, the input dimension exceeds ``geometry_max_dim``, the domain is a
-polytope, or (over R^n) the first ``n`` neurons are not well-conditioned and
+a dense ReLU layer, the input dimension exceeds ``geometry_max_dim``, the domain is an
+unbounded or non-simple polytope, or (over R^n) the first ``n`` neurons are not well-conditioned and
 independent (their sign patterns are the core's roots there).
 """
 
@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from enumerator.domain import Box, Domain, Unbounded
+from enumerator.core.roots import polytope_root
+from enumerator.domain import Box, Domain, Polytope, Unbounded
 from enumerator.network import DenseReLU, ReLUNetwork
 from enumerator.options import SearchOptions
 
@@ -54,4 +55,10 @@ def core_refusal(network: ReLUNetwork, domain: Domain, options: SearchOptions) -
         if not np.linalg.cond(A) <= MAX_CONDITION:
             return f"the first {n} neurons are not independent enough (condition > {MAX_CONDITION:g})"
         return ""
-    return "polytope domains use the LP search"
+    if isinstance(domain, Polytope):
+        if not (np.all(np.isfinite(domain.lower)) and np.all(np.isfinite(domain.upper))):
+            return "unbounded polytope domains use the LP search"
+        if polytope_root(domain.A, domain.b, domain.center, options.tolerances.vertex_margin) is None:
+            return "the polytope domain is not simple (a vertex on more than n facets)"
+        return ""
+    return f"unknown domain {type(domain).__name__}"

@@ -25,7 +25,8 @@ import numpy as np
 
 from enumerator.core import kernel as K
 from enumerator.core.rows import lp_witness, prefix_rows, witness_margin
-from enumerator.domain import Unbounded
+from enumerator.core.roots import polytope_root
+from enumerator.domain import Polytope, Unbounded
 from enumerator.region import Region, pack_pattern
 from enumerator.subtree import Subtree
 
@@ -45,7 +46,12 @@ class CoreRun:
         n, N = net.n_inputs, net.n_neurons
         self.n, self.N = n, N
         self.bounded = not isinstance(dom, Unbounded)
-        self.n_dom = 2 * n if self.bounded else 1
+        self.root = None
+        if isinstance(dom, Polytope):
+            self.root = polytope_root(dom.A, dom.b, dom.center, search.options.tolerances.vertex_margin)
+            self.n_dom = len(dom.b)
+        else:
+            self.n_dom = 2 * n if self.bounded else 1
         self.nw = (self.n_dom + N + 63) // 64
         widths = np.array(net.widths, dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
@@ -53,7 +59,7 @@ class CoreRun:
         self.Wflat = np.concatenate([b.W.ravel() for b in net.blocks])
         self.Woff = np.concatenate([[0], np.cumsum([b.W.size for b in net.blocks])[:-1]]).astype(np.int64)
         self.bflat = np.concatenate([b.b for b in net.blocks])
-        vmax = h.geometry_max_vertices
+        vmax = max(h.geometry_max_vertices, 2 ** n if self.root is None else len(self.root[0]))
         facets = self.n_dom + N
         # exact bounds from f facets: a polygon (a pointed 3-D cone) has at most f vertices
         # (extreme rays), a simple 3-polytope 2f - 4
@@ -107,13 +113,19 @@ class CoreRun:
         self.forced[:len(forced)] = forced
         self.n_forced = len(forced)
         if self.bounded:
-            corners = np.array(np.meshgrid(*[[0, 1]] * n, indexing="ij")).reshape(n, -1).T
-            nv = len(corners)
-            self.GV[0, 0, :nv, :n] = np.where(corners == 1, self.hi, self.lo)
+            if self.root is None:  # the box: facet 2i is x_i = lo_i, 2i+1 is x_i = hi_i
+                corners = np.array(np.meshgrid(*[[0, 1]] * n, indexing="ij")).reshape(n, -1).T
+                V = np.where(corners == 1, self.hi, self.lo)
+                tight = np.zeros((len(V), 2 * n), dtype=bool)
+                tight[np.arange(len(V))[:, None], 2 * np.arange(n) + corners] = True
+            else:
+                V, tight = self.root
+            nv = len(V)
+            self.GV[0, 0, :nv, :n] = V
             self.GV[0, 0, :nv, n] = 1.0
             self.GI[0, 0, :nv] = 0
-            bits = (2 * np.arange(n) + corners).astype(np.uint64)  # facet 2i: x_i = lo_i, 2i+1: = hi_i
-            self.GI[0, 0, :nv, 0] = np.bitwise_or.reduce(np.uint64(1) << bits, axis=1)
+            for f in range(tight.shape[1]):
+                self.GI[0, 0, :nv, f // 64] |= np.where(tight[:, f], np.uint64(1) << np.uint64(f % 64), np.uint64(0))
             self.stack[0] = (0, 0, 0, 0, 0, nv)
         else:
             self.stack[0] = (0, 0, 0, -1, 0, 0)

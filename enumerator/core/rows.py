@@ -54,11 +54,11 @@ def prefix_rows(network: ReLUNetwork, prefix: np.ndarray) -> tuple[np.ndarray, n
     return np.array(G), np.array(H), True
 
 
-def witness_margin(domain: Domain, G: np.ndarray, H: np.ndarray, x: np.ndarray) -> float:
+def witness_margin(domain: Domain, G: np.ndarray, H: np.ndarray, x: np.ndarray, contain_tol: float = 0.0) -> float:
     """Certified slack of ``x``: least distance to a row of ``G x - H``, capped by
     ``slack_cap`` (the domain is hard and carries no slack, as in the LP); -1 if ``x``
-    is outside the domain."""
-    if not domain.contains(x)[0]:
+    is outside the domain by more than ``contain_tol``."""
+    if not domain.contains(x, contain_tol)[0]:
         return -1.0
     return min(domain.slack_cap, float(np.min(G @ x - H))) if len(H) else domain.slack_cap
 
@@ -87,7 +87,7 @@ def lp_witness(network: ReLUNetwork, domain: Domain, prefix: np.ndarray, backend
         if res.status is not LPStatus.OPTIMAL:
             break
         x = np.clip(res.x, domain.lower, domain.upper)
-        margin = witness_margin(domain, G, H, x)
+        margin = witness_margin(domain, G, H, x, tol.lp_feasibility)
         if margin >= tol.slack_min:
             return x, margin
         near = abs(res.slack - tol.slack_min) < tol.slack_refine or res.slack >= tol.slack_min
