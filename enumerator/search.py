@@ -5,7 +5,14 @@ neurons; its polytope is the set of domain points with that prefix pattern.  Giv
 the states of earlier layers, every neuron of the current layer has an exact affine
 pre-activation, so a node's polytope is cut out by one row per decided neuron.
 
-How a child is decided (each shortcut is switchable, see :class:`Heuristics`):
+Where it applies (dense layers; a box, a bounded simple polytope or R^n; input
+dimension up to ``geometry_max_dim``; no lower-dimensional patterns) the search runs
+in the compiled geometry core instead (:mod:`enumerator.core`, heuristic
+``geometry``): it decides neurons by the signs of their pre-activations at the node
+polytope's vertices and hands back to this LP search only the nodes where that cannot
+be trusted.  :attr:`RegionSearch.core_refusal` says why the core does not run.
+
+How a child is decided in the LP search (each shortcut is switchable, see :class:`Heuristics`):
 
 * constant rows (``a = 0``) are decided by the sign of ``c``; rows whose sign is fixed
   over the domain's box by interval bounds need no row and no LP;

@@ -9,7 +9,7 @@ geometry / Qhull, the rest).  Numba's compile time is excluded from regions/s (a
 warm-up run precedes the timed ones) and reported separately.  Writes
 ``experiments/results/bench_enumerate.json`` (or ``--out``) and prints a table.
 
-    python experiments/bench_enumerate.py [--repeat 3] [--engines core,python] [--plain]
+    python experiments/bench_enumerate.py [--repeat 3] [--engines core,python] [--plain] [--identity]
 
 ``--plain`` also runs the search with every heuristic off (slow: one LP per child).
 """
@@ -29,7 +29,7 @@ import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from enumerator import Box, Heuristics, SearchOptions, Unbounded, count_regions  # noqa: E402
+from enumerator import Box, Heuristics, SearchOptions, Unbounded, count_regions, iter_regions  # noqa: E402
 from enumerator.random_nets import REFERENCE_ARCHITECTURES, he_normal_network  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_enumerate.json"
@@ -76,6 +76,15 @@ def run(arch, domain_kind: str, heuristics: Heuristics, repeat: int, budget: flo
     }
 
 
+def identical(arch, domain_kind: str) -> bool:
+    """True iff the core and the LP search find the same set of patterns (one run each)."""
+    net = he_normal_network(arch, seed=0)
+    domain = Box.cube(arch[0]) if domain_kind == "box" else Unbounded(arch[0])
+    sets = [{r.pattern for r in iter_regions(net, domain, options=SearchOptions(heuristics=engine_heuristics(e)))}
+            for e in ("core", "python")]
+    return sets[0] == sets[1]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -84,6 +93,8 @@ def main():
     parser.add_argument("--suite", default="box,unbounded", help="comma-separated: box, unbounded")
     parser.add_argument("--budget", type=float, default=60.0,
                         help="no further repeats of a case once its runs took this many seconds")
+    parser.add_argument("--identity", action="store_true",
+                        help="also check that the core and the LP search find the same regions")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     engines = args.engines.split(",") + (["plain"] if args.plain else [])
@@ -101,6 +112,11 @@ def main():
                   f"lps/region {row['lps_per_region']:6.3f} regions/s {row['regions_per_second']:9.1f} "
                   f"(lp {row['lp_seconds']:.3f}s geometry {row['geometry_seconds']:.3f}s "
                   f"rest {row['rest_seconds']:.3f}s; warm-up {row['warmup_seconds']:.2f}s)", flush=True)
+        if args.identity:
+            same = identical(arch, kind)
+            for row in rows[-len(engines):]:
+                row["same_regions_as_lp_search"] = same
+            print(f"        same regions as the LP search: {same}", flush=True)
     args.out.parent.mkdir(exist_ok=True)
     args.out.write_text(json.dumps({"machine": platform.platform(), "python": platform.python_version(),
                                     "seed": 0, "repeat": args.repeat, "budget_seconds": args.budget,
