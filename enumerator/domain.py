@@ -68,6 +68,12 @@ class Domain:
         raise NotImplementedError
 
 
+def _norm(v: np.ndarray) -> float:
+    """Euclidean norm without overflow or underflow (scaled by the largest |entry| first)."""
+    top = float(np.max(np.abs(v)))
+    return top * float(np.linalg.norm(v / top)) if 0 < top < np.inf else top
+
+
 def _frozen(a) -> np.ndarray:
     a = np.array(a, dtype=float)
     a.setflags(write=False)
@@ -95,12 +101,17 @@ class Box(Domain):
         if bad.size:
             i = int(bad[0])
             raise DomainError(f"box coordinate {i}: lower bound {lo[i]} is not below upper bound {hi[i]}")
+        with np.errstate(over="ignore"):
+            wide = np.flatnonzero(~np.isfinite(hi - lo))
+        if wide.size:
+            i = int(wide[0])
+            raise DomainError(f"box coordinate {i}: width {hi[i]} - ({lo[i]}) overflows float64")
         object.__setattr__(self, "lower", lo)
         object.__setattr__(self, "upper", hi)
         object.__setattr__(self, "n", int(lo.size))
         object.__setattr__(self, "A", np.zeros((0, lo.size)))
         object.__setattr__(self, "b", np.zeros(0))
-        object.__setattr__(self, "slack_cap", float(np.linalg.norm(hi - lo)))
+        object.__setattr__(self, "slack_cap", _norm(hi - lo))
 
     @classmethod
     def cube(cls, n: int, lo: float = -1.0, hi: float = 1.0) -> "Box":
@@ -123,7 +134,11 @@ class Box(Domain):
 
 @dataclass(frozen=True, eq=False)
 class Polytope(Domain):
-    """The polytope ``{x : A x <= b}``; must have a non-empty interior (it may be unbounded)."""
+    """The polytope ``{x : A x <= b}``; must have a non-empty interior (it may be unbounded).
+
+    ``A`` and ``b`` are stored with each row divided by a power of two (its largest
+    |entry| then lies in [1, 2)): the same set, exactly, whatever the rows' scale.
+    ``radius`` (the Chebyshev radius) is capped at 1e6 times the largest |b| so scaled."""
 
     A: np.ndarray
     b: np.ndarray
@@ -146,18 +161,28 @@ class Polytope(Domain):
             if b[i] < 0:
                 raise DomainError(f"polytope is empty: row {i} reads 0 <= {b[i]}")
             raise DomainError(f"polytope row {i} of A is all zeros")
-        center, radius = chebyshev_center(A, b)
+        # Each row divided by the power of two nearest below its largest |entry| (the same
+        # set, exactly), then x = sigma u with sigma a power of two near max |b|, so the
+        # LPs below see unit-size numbers whatever the rows' and the polytope's scale.
+        m = np.exp2(np.floor(np.log2(np.max(np.abs(A), axis=1))))
+        A, b = _frozen(A / m[:, None]), _frozen(b / m)
+        top = float(np.max(np.abs(b)))
+        sigma = float(np.exp2(np.round(np.log2(top)))) if top > 0 else 1.0
+        center, radius = chebyshev_center(A, b / sigma)
         tol = DEFAULT_TOLERANCES.domain_interior
         if not radius > tol:
             what = "is empty" if radius < -tol else "has no interior"
-            raise DomainError(f"polytope {what} (largest inscribed ball radius {radius:.3g})")
-        lo, hi = bounding_box(A, b)
+            raise DomainError(f"polytope {what} (largest inscribed ball radius {radius * sigma:.3g}, "
+                              f"{radius:.3g} relative to its rows' offsets)")
+        lo, hi = bounding_box(A, b / sigma)
+        center, radius, lo, hi = center * sigma, radius * sigma, lo * sigma, hi * sigma
         for name, value in (("A", A), ("b", b), ("n", A.shape[1]), ("lower", _frozen(lo)),
                             ("upper", _frozen(hi)), ("center", _frozen(center)), ("radius", radius)):
             object.__setattr__(self, name, value)
-        span = hi - lo
+        with np.errstate(over="ignore"):
+            span = hi - lo
         object.__setattr__(
-            self, "slack_cap", float(np.linalg.norm(span)) if np.all(np.isfinite(span)) else 1.0
+            self, "slack_cap", _norm(span) if np.all(np.isfinite(span)) else 1.0
         )
 
     def sample(self, k, rng, scale: float = 10.0):
@@ -196,6 +221,11 @@ class Unbounded(Domain):
     def __post_init__(self):
         if self.n < 1:
             raise DomainError(f"R^n needs n >= 1, got {self.n}")
+        cap = self.slack_cap
+        if isinstance(cap, bool) or not (isinstance(cap, (int, float, np.floating, np.integer))
+                                        and np.isfinite(cap) and cap > 0):
+            raise DomainError(f"R^{self.n}: slack_cap must be a finite number > 0, got {cap!r}")
+        object.__setattr__(self, "slack_cap", float(cap))
         object.__setattr__(self, "lower", _frozen(np.full(self.n, -np.inf)))
         object.__setattr__(self, "upper", _frozen(np.full(self.n, np.inf)))
         object.__setattr__(self, "A", np.zeros((0, self.n)))

@@ -16,19 +16,34 @@ How a child is decided in the LP search (each shortcut is switchable, see :class
 
 * constant rows (``a = 0``) are decided by the sign of ``c``; rows whose sign is fixed
   over the domain's box by interval bounds need no row and no LP;
-* the child that holds the parent's witness (at least ``witness_inherit`` from the new
-  hyperplane) is feasible with that witness;
+* the child that holds the parent's witness (at least ``witness_inherit |y|`` from the
+  new hyperplane, see below) is feasible with that witness;
 * the child across the hyperplane tries the witness's mirror image;
 * otherwise the max-slack LP decides (see :mod:`solvers.base`).
 
-What is guaranteed (tolerances in :mod:`solvers.tolerances`):
+Units: the search works in the frame ``y = x / scale`` of :mod:`enumerator.scaling`
+(a power of two per coordinate: input units on domains at least 2 wide, the domain's
+half-width on smaller ones); rows, witnesses and maps convert exactly.  Rows are made
+unit-normal without underflow (largest entry first) and a row within the rounding
+bound of its own matrix product is constant.  Inputs that float64 cannot resolve are
+refused before the search (:func:`enumerator.scaling.unit_frame`,
+:func:`enumerator.scaling.check_network_scale`).
+
+What is guaranteed (tolerances in :mod:`solvers.tolerances`, frame units; ``|y|``
+below is ``max(1, max_i |y_i|)`` at the witness, 1 on domains within the unit box):
 
 * every reported full-dimensional region has a witness whose forward-pass canonical
-  pattern is the region's own and which lies at least ``slack >= slack_min`` (1e-9,
-  input units) from every cutting hyperplane: no region is invented;
-* a region is missed only if its largest slack is below ``slack_min`` (it is then
-  numerically lower-dimensional): LP optima within ``slack_refine`` of the threshold
-  are re-solved from scratch with tight tolerances before being decided;
+  pattern (input units, the network's own forward pass) is the region's own and which
+  lies at least ``slack >= slack_min |y|`` (1e-9) from every cutting hyperplane in the
+  frame: no region is invented.  ``Region.slack`` reports that distance in input units
+  (times the smallest scale: a lower bound);
+* a region is missed only if its largest slack is below ``slack_min |y|`` in the
+  frame (it is then numerically lower-dimensional): LP optima within
+  ``slack_refine`` of the threshold are re-solved from scratch with tight tolerances
+  before being decided.  Heuristic certificates (witness inheritance at
+  ``witness_inherit |y|``, interval and vertex signs with margins widened by their
+  rounding bound) only skip LPs: the count does not depend on which heuristics run,
+  and the thresholds near a region do not depend on how large the box is;
 * lower-dimensional patterns (``include_lower_dim``) are decided by LP feasibility
   within ``lp_feasibility``: equalities such as ``z_1 = -z_2`` cannot be certified
   by a floating-point witness.
@@ -51,8 +66,9 @@ from enumerator.heuristics.vertices import polytope_vertices, vertex_candidate, 
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.region import Region, SearchStats, pack_pattern
+from enumerator.scaling import check_network_scale, row_noise, unit_frame, unit_rows
 from enumerator.subtree import Subtree
-from solvers import LPProblem, LPStatus, SolverError, backend_class, make_lp
+from solvers import LPStatus, SolverError, backend_class, make_lp
 
 __all__ = ["EnumerationError", "RegionSearch"]
 
@@ -109,15 +125,14 @@ class RegionSearch:
         self.options = SearchOptions() if options is None else options
         self.backend = backend
         d = self.domain
-        self._problem = LPProblem(d.lower, d.upper, d.A, d.b, d.slack_cap)
-        dom_norms = np.linalg.norm(d.A, axis=1) if len(d.b) else np.ones(0)
-        self._dom_G = -d.A / dom_norms[:, None] if len(d.b) else np.zeros((0, d.n))
-        self._dom_H = -d.b / dom_norms if len(d.b) else np.zeros(0)
-        self._center = self._init_root()
+        self._frame = f = unit_frame(d)
+        check_network_scale(network, f, d.describe())
+        self._problem = f.problem
+        G, off, _ = unit_rows(f.A, -f.b, np.zeros(len(f.b)))
+        self._dom_G, self._dom_H = -G, off
         h = self.options.heuristics
         self._domain_V = None
-        self._use_vertices = ((h.vertex_bounds or h.vertex_witness) and d.n <= h.vertex_max_dim
-                              and bool(np.all(np.isfinite(d.lower)) and np.all(np.isfinite(d.upper))))
+        self._use_vertices = (h.vertex_bounds or h.vertex_witness) and d.n <= h.vertex_max_dim and f.bounded
         backend_class(backend)  # an unknown or missing backend fails here, before any work
         #: Why the geometry core does not run this search ("" when it does).
         self.core_refusal = core_refusal(network, self.domain, self.options)
@@ -142,17 +157,14 @@ class RegionSearch:
 
         ``x`` is the node's witness and ``r`` its number of path rows.
         """
-        h, tol = self.options.heuristics, self.options.tolerances
-        Z, z0 = self.network.blocks[i].pre(M, v)
-        norms = np.linalg.norm(Z, axis=1)
-        const = norms == 0.0
-        safe = np.where(const, 1.0, norms)
-        G = Z / safe[:, None]
-        off = z0 / safe
+        h, tol, f = self.options.heuristics, self.options.tolerances, self._frame
+        block = self.network.blocks[i]
+        Z, z0 = block.pre(M, v)
+        G, off, const = unit_rows(Z, z0, row_noise(block.W, M))
         fixed = np.zeros(len(z0), dtype=np.int8)
         V = None
         if h.interval_bounds:
-            fixed = interval_signs(Z, z0, safe, self.domain.lower, self.domain.upper, tol.bound_margin)
+            fixed = interval_signs(G, off, f.lower, f.upper, tol.bound_margin)
             fixed[const] = 0
             self._count.bound_skips += int(np.count_nonzero(fixed))
         if self._use_vertices and (h.vertex_witness or not np.all(fixed | const)):
@@ -162,7 +174,7 @@ class RegionSearch:
             if i == 0:
                 self._domain_V = V
             if V is not None and h.vertex_bounds:
-                more = vertex_signs(V, Z, z0, safe, tol.vertex_margin)
+                more = vertex_signs(V, G, off, tol.vertex_margin)
                 more[const | (fixed != 0)] = 0
                 self._count.vertex_skips += int(np.count_nonzero(more))
                 fixed = fixed + more
@@ -171,7 +183,7 @@ class RegionSearch:
 
     def _vertices(self, x: np.ndarray, r: int):
         """Vertices of the node polytope (domain and r path rows), or None if untrusted."""
-        d = self.domain
+        d = self._frame
         G = np.vstack([self._dom_G, self._PG[:r]])
         H = np.concatenate([self._dom_H, self._PH[:r]])
         inner = x
@@ -180,7 +192,7 @@ class RegionSearch:
         tol = self.options.tolerances
         if margin < tol.vertex_interior:  # pull towards the domain centre, keeping most of the slack
             lam = 0.25 * self._margin(x, r) / d.slack_cap
-            inner = x + lam * (self._center - x)
+            inner = x + lam * (d.center - x)
         return polytope_vertices(G, H, d.lower, d.upper, inner, tol.vertex_interior, tol.vertex_check)
 
     def _set_row(self, r: int, layer: _Layer, j: int, bit: bool) -> None:
@@ -201,7 +213,7 @@ class RegionSearch:
 
     def _margin(self, x: np.ndarray, rows: int) -> float:
         """Certified slack of x: its least distance to the first ``rows`` path rows."""
-        cap = self.domain.slack_cap
+        cap = self._frame.slack_cap
         if rows == 0:
             return cap
         return min(cap, float(np.min(self._PG[:rows] @ x - self._PH[:rows])))
@@ -234,17 +246,17 @@ class RegionSearch:
         if res.status is LPStatus.OPTIMAL and abs(res.slack - threshold) < tol.slack_refine:
             res, tight = self._solve(all_slack, tight=True), True
         if res.status is LPStatus.OPTIMAL and res.slack >= threshold:
-            x = np.clip(res.x, self.domain.lower, self.domain.upper)
+            x = np.clip(res.x, self._frame.lower, self._frame.upper)
             if not all_slack:
                 return x, res.slack
             margin = self._margin(x, r + 1)
-            if margin < tol.slack_min and not tight:
+            if margin < self._slack_needed(x) and not tight:
                 res = self._solve(True, tight=True)
-                x = np.clip(res.x, self.domain.lower, self.domain.upper)
+                x = np.clip(res.x, self._frame.lower, self._frame.upper)
                 margin = self._margin(x, r + 1) if res.status is LPStatus.OPTIMAL else -1.0
-            if margin >= tol.slack_min:
+            if margin >= self._slack_needed(x):
                 return x, margin
-            if res.status is LPStatus.OPTIMAL and res.slack >= tol.slack_min + tol.slack_refine:
+            if res.status is LPStatus.OPTIMAL and res.slack >= self._slack_needed(x) + tol.slack_refine:
                 raise EnumerationError(
                     f"LP reports slack {res.slack:.3g} at neuron {self._k} of prefix "
                     f"{self._prefix()} but its point violates the rows (margin {margin:.3g})"
@@ -254,14 +266,26 @@ class RegionSearch:
         self._pushed = None
         return None
 
+    def _slack_needed(self, x: np.ndarray) -> float:
+        """Certified margin a witness needs to prove a child full-dimensional:
+        ``slack_min`` frame units, times ``max(1, |x|_inf)`` (see :meth:`_inherit_distance`)."""
+        return self.options.tolerances.slack_min * max(1.0, float(np.max(np.abs(x))))
+
+    def _inherit_distance(self, x: np.ndarray) -> float:
+        """Least distance from a new hyperplane at which a witness certifies a child:
+        ``witness_inherit`` frame units, relative to the witness's own magnitude where
+        that exceeds the frame's unit (R^n, translated boxes), so rounding in the
+        distance (about ``eps * |x|``) stays far below it."""
+        return self.options.tolerances.witness_inherit * max(1.0, float(np.max(np.abs(x))))
+
     def _mirror_child(self, x, d, r, layer, j, bit):
         """The mirror image of x through hyperplane j if it certifies the child, else None."""
         y = mirror_point(x, d, layer.G[j])
-        if not self.domain.contains(y)[0]:
+        if not self._frame.contains(y):
             return None
         self._set_row(r, layer, j, bit)
         margin = self._margin(y, r + 1)
-        if margin < self.options.tolerances.witness_inherit:
+        if margin < self._inherit_distance(y):
             return None
         self._count.mirror_skips += 1
         return y, margin
@@ -274,7 +298,7 @@ class RegionSearch:
         if y is None:
             return None
         margin = self._margin(y, r + 1)
-        if margin < self.options.tolerances.witness_inherit:
+        if margin < self._inherit_distance(y):
             return None
         self._count.vertex_witness_skips += 1
         return y, margin
@@ -288,7 +312,7 @@ class RegionSearch:
         lower_dim = self.options.include_lower_dim
         self._pushed = None
         w_bit = d > 0
-        inherit = h.witness and abs(d) >= self.options.tolerances.witness_inherit
+        inherit = h.witness and abs(d) >= self._inherit_distance(x)
         out = []
         for bit in (w_bit, not w_bit):
             if bit == w_bit and inherit:
@@ -322,17 +346,19 @@ class RegionSearch:
         return "".join("1" if s else "0" for s in self._state[: self._k])
 
     # -- the search ----------------------------------------------------------------------
-    def _init_root(self) -> np.ndarray:
-        d = self.domain
-        if isinstance(d, Box):
-            return (d.lower + d.upper) / 2.0
-        return np.array(getattr(d, "center", np.zeros(d.n)), dtype=float)
+    def _root_map(self) -> tuple[np.ndarray, np.ndarray]:
+        """The network input as an affine map of frame coordinates: ``x = diag(scale) y``."""
+        return np.diag(self._frame.scale), np.zeros(self.network.n_inputs)
 
-    def _leaf(self, x, slack, lowdim, maps, materialize):
-        """Certify a leaf and build its Region (or None when not materializing)."""
+    def _leaf(self, y, slack, lowdim, maps, materialize):
+        """Certify a leaf (frame witness ``y``) and build its Region in input units
+        (or None when not materializing).  Frame rows and maps are exact multiples of
+        the input-space ones (powers of two), so dividing by the scale is exact."""
         c = self._count
         c.patterns += 1
         state = self._state
+        f = self._frame
+        x = f.from_unit(y)
         if not lowdim:
             c.regions += 1
             if not np.array_equal(self.network.patterns(x)[0], state):
@@ -345,8 +371,8 @@ class RegionSearch:
         C, dvec = maps
         A = np.concatenate([L.Z for L in self._layers]) if self._layers else np.zeros((0, len(x)))
         cvec = np.concatenate([L.z0 for L in self._layers]) if self._layers else np.zeros(0)
-        return Region(pack_pattern(state), len(state), x.copy(), float(slack), C, dvec, A, cvec,
-                      self._cuts.copy(), full_dimensional=not lowdim)
+        return Region(pack_pattern(state), len(state), x, f.slack_to_input(slack), C / f.scale, dvec,
+                      A / f.scale, cvec, self._cuts.copy(), full_dimensional=not lowdim)
 
     def _out_of_budget(self) -> str:
         o = self.options
@@ -370,8 +396,8 @@ class RegionSearch:
             raise EnumerationError(f"subtree of {k0} neurons / witness {root.witness.shape} does not fit {net!r}")
         self._lp.truncate(0)
         self._layers = []
-        x, li, r, L = root.witness, -1, 0, None
-        M, v = np.eye(net.n_inputs), np.zeros(net.n_inputs)
+        x, li, r, L = self._frame.to_unit(root.witness), -1, 0, None
+        M, v = self._root_map()
         for k in range(k0):
             if li < 0 or k == self._ends[li]:
                 if li >= 0:
@@ -389,7 +415,7 @@ class RegionSearch:
                 r += 1
             self._state[k], self._cuts[k] = bit, not fixed
         self._k = k0
-        if not root.lowdim and self._margin(x, r) < self.options.tolerances.slack_min:
+        if not root.lowdim and self._margin(x, r) < self._slack_needed(x):
             raise EnumerationError(f"subtree witness is not inside its polytope (prefix {self._prefix()})")
         return k0, li, r, L, (L.G @ x + L.off if L is not None else None)
 
@@ -403,8 +429,9 @@ class RegionSearch:
 
     def _pending(self, stack: list, roots_left: list) -> list[Subtree]:
         """Unfinished subtrees in processing order, from the deferred siblings of the path."""
-        out = [Subtree(np.append(self._state[:k], bit), x, slack, lowdim)
-               for k, bit, x, _, slack, lowdim, _, _ in reversed(stack)]
+        f = self._frame
+        out = [Subtree(np.append(self._state[:k], bit), f.from_unit(y), f.slack_to_input(slack), lowdim)
+               for k, bit, y, _, slack, lowdim, _, _ in reversed(stack)]
         return out + list(reversed(roots_left))
 
     def _run_core(self, materialize: bool, start: list[Subtree] | None):
@@ -447,21 +474,22 @@ class RegionSearch:
         self.complete, self.stop_reason, self.pending = False, "running", None
         count = self._count
         if start is None:
-            start = [Subtree(np.zeros(0, dtype=bool), self._init_root(), self.domain.slack_cap)]
+            f = self._frame
+            start = [Subtree(np.zeros(0, dtype=bool), f.from_unit(f.center), f.slack_to_input(f.slack_cap))]
         roots_left = list(reversed(start))
         stack: list[tuple] = []
         try:
             while roots_left:
                 root = roots_left.pop()
                 k, li, r, L, dist = self._replay(root)
-                x, slack, lowdim = root.witness, root.slack, root.lowdim
+                x, slack, lowdim = self._frame.to_unit(root.witness), self._frame.slack_to_unit(root.slack), root.lowdim
                 while True:
                     self._k = k
                     if k == (ends[li] if li >= 0 else 0):  # finished block li (or at the root)
                         if li >= 0:
                             M, v = blocks[li].post(L.M, L.v, L.Z, L.z0, self._state[starts[li]:k])
                         else:
-                            M, v = np.eye(net.n_inputs), np.zeros(net.n_inputs)
+                            M, v = self._root_map()
                         if li + 1 == len(blocks):  # leaf
                             maps = net.output.apply_map(M, v)
                             yield self._leaf(x, slack, lowdim, maps, materialize)

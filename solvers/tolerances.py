@@ -1,7 +1,11 @@
 """Every numerical tolerance of the project, in one documented place.
 
-All distances are Euclidean distances in input space (the units of ``x``), because
-every constraint row handed to an LP is normalised to a unit normal first.
+All distances are Euclidean distances in the coordinates the LP is given, because
+every constraint row handed to an LP is normalised to a unit normal first.  The search
+gives the LP its frame coordinates (:mod:`enumerator.scaling`: input units on domains
+at least 2 wide, relative to the half-width on smaller ones), and widens the
+certificate thresholds (``slack_min``, ``witness_inherit``) by ``max(1, |y|_inf)`` at
+points far from the origin, and the sign margins by their own rounding bound.
 
 Fields
 ------

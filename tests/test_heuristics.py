@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 from conftest import region_patterns
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from oracles import brute_force, random_net
 from test_search_oracles import assert_matches
@@ -47,6 +47,7 @@ archs = st.tuples(st.integers(1, 3), st.lists(st.integers(1, 4), min_size=1, max
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arch=archs, seed=st.integers(0, 10_000), kind=st.sampled_from(["cube", "box", "polytope"]),
        lower_dim=st.booleans())
+@example(arch=(3, [2]), seed=834, kind="polytope", lower_dim=False)  # presolve called the domain infeasible
 def test_random_architectures_and_domains_match_brute_force(arch, seed, kind, lower_dim):
     n, hidden = arch
     Ws, bs = random_net((n, *hidden, 1), seed, bias_std=0.5)

@@ -3,7 +3,8 @@
 At the first neuron of a layer, the node's polytope ``P`` (domain and every row of
 the earlier layers) is fixed for the whole layer subtree.  Its vertices give the
 exact range of each of the layer's affine pre-activations over ``P``; a neuron whose
-range clears zero by ``margin`` (input units) keeps one sign on every node below, so
+range clears zero by ``margin`` (distance in the search's unit frame,
+:mod:`enumerator.scaling`) keeps one sign on every node below, so
 it needs no row and no LP there.  The vertices come from Qhull
 (``scipy.spatial.HalfspaceIntersection``) for 2 <= n <= ``max_dim`` and in closed
 form for n = 1.  Any Qhull failure, an interior point too close to the boundary, or a
@@ -51,7 +52,8 @@ def polytope_vertices(G: np.ndarray, H: np.ndarray, lower: np.ndarray, upper: np
     if slack.min() < min_margin:
         return None
     try:
-        V = HalfspaceIntersection(halfspaces, interior).intersections
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            V = HalfspaceIntersection(halfspaces, interior).intersections
     except (QhullError, ValueError):
         return None
     if not np.all(np.isfinite(V)) or np.max(V @ halfspaces[:, :n].T + halfspaces[:, n]) > check_tol:
@@ -59,14 +61,17 @@ def polytope_vertices(G: np.ndarray, H: np.ndarray, lower: np.ndarray, upper: np
     return V
 
 
-def vertex_signs(V: np.ndarray, Z: np.ndarray, z0: np.ndarray, norms: np.ndarray,
-                 margin: float) -> np.ndarray:
-    """int8 (w,): +1 where ``Z x + z0 > margin |Z_j|`` at every vertex, -1 where
-    ``< -margin |Z_j|`` at every vertex, else 0."""
-    dist = (V @ Z.T + z0) / norms
-    signs = np.zeros(Z.shape[0], dtype=np.int8)
-    signs[dist.min(axis=0) > margin] = 1
-    signs[dist.max(axis=0) < -margin] = -1
+def vertex_signs(V: np.ndarray, G: np.ndarray, off: np.ndarray, margin: float) -> np.ndarray:
+    """int8 (w,): +1 where the signed distance ``G_j . v + off_j`` (unit rows) exceeds
+    ``margin`` at every vertex ``v``, -1 where it is below ``-margin`` at every vertex,
+    else 0.  The margin is widened by the rounding bound of the distances
+    (``4 (n + 1) eps (|v| + |off_j|)``), so it stays meaningful far from the origin."""
+    dist = V @ G.T + off
+    size = np.max(np.abs(V)) + np.abs(off)
+    clear = margin + 4.0 * (G.shape[1] + 1) * float(np.finfo(float).eps) * size
+    signs = np.zeros(G.shape[0], dtype=np.int8)
+    signs[dist.min(axis=0) > clear] = 1
+    signs[dist.max(axis=0) < -clear] = -1
     return signs
 
 
