@@ -135,7 +135,7 @@ class RegionSearch:
         self._use_vertices = (h.vertex_bounds or h.vertex_witness) and d.n <= h.vertex_max_dim and f.bounded
         backend_class(backend)  # an unknown or missing backend fails here, before any work
         #: Why the geometry core does not run this search ("" when it does).
-        self.core_refusal = core_refusal(network, self.domain, self.options)
+        self.core_refusal = core_refusal(network, self.domain, f, self.options)
         self._core = None
         self._count = _Counters()
         self._t0 = time.perf_counter()

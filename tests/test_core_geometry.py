@@ -229,3 +229,18 @@ def test_time_limit_stops_the_core_and_pending_resumes_exactly():
     assert not first.complete and first.stop_reason == "time_limit" and 0 < first.n_regions < total
     rest = count_regions(net, options=CORE, start=first.pending)
     assert rest.complete and first.n_regions + rest.n_regions == total
+
+
+@pytest.mark.parametrize("s", [1e-3, 0.25, 8.0])
+def test_scaled_boxes_give_the_unit_box_regions(s):
+    # x in s [-1, 1]^2 with the first layer divided by s computes the same function
+    # of x / s: the same regions, in the core and in the LP search (frame units)
+    Ws, bs = random_net((2, 6, 6, 1), 17)
+    base = patterns(enumerate_regions(ReLUNetwork.from_arrays(Ws, bs), options=CORE))
+    Ws_s = [Ws[0] / s] + Ws[1:]
+    domain = Box(-s * np.ones(2), s * np.ones(2))
+    net, ours, ref = run_both(Ws_s, bs, domain)
+    assert ours.stats.geometry_splits > 0
+    assert patterns(ours) == patterns(ref) == base
+    for r in ours.regions:
+        assert domain.contains(r.witness)[0] and np.array_equal(net.patterns(r.witness)[0], r.states)

@@ -27,6 +27,7 @@ from enumerator.core.roots import polytope_root
 from enumerator.domain import Box, Domain, Polytope, Unbounded
 from enumerator.network import DenseReLU, ReLUNetwork
 from enumerator.options import SearchOptions
+from enumerator.scaling import UnitFrame
 
 __all__ = ["core_refusal", "MAX_CONDITION"]
 
@@ -34,8 +35,9 @@ __all__ = ["core_refusal", "MAX_CONDITION"]
 MAX_CONDITION = 1e8
 
 
-def core_refusal(network: ReLUNetwork, domain: Domain, options: SearchOptions) -> str:
-    """Why the geometry core cannot run this search ("" when it can)."""
+def core_refusal(network: ReLUNetwork, domain: Domain, frame: UnitFrame, options: SearchOptions) -> str:
+    """Why the geometry core cannot run this search ("" when it can); ``frame`` is the
+    search's (:func:`enumerator.scaling.unit_frame`)."""
     h = options.heuristics
     n = network.n_inputs
     if not h.geometry:
@@ -51,14 +53,14 @@ def core_refusal(network: ReLUNetwork, domain: Domain, options: SearchOptions) -
     if isinstance(domain, Unbounded):
         if network.widths[0] < n:
             return f"R^{n} needs at least {n} neurons in the first layer"
-        A = network.blocks[0].W[:n]
+        A = network.blocks[0].W[:n] * frame.scale
         if not np.linalg.cond(A) <= MAX_CONDITION:
             return f"the first {n} neurons are not independent enough (condition > {MAX_CONDITION:g})"
         return ""
     if isinstance(domain, Polytope):
-        if not (np.all(np.isfinite(domain.lower)) and np.all(np.isfinite(domain.upper))):
+        if not frame.bounded:
             return "unbounded polytope domains use the LP search"
-        if polytope_root(domain.A, domain.b, domain.center, options.tolerances.vertex_margin) is None:
+        if polytope_root(frame.A, frame.b, frame.center, options.tolerances.vertex_margin) is None:
             return "the polytope domain is not simple (a vertex on more than n facets)"
         return ""
     return f"unknown domain {type(domain).__name__}"

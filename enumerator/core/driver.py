@@ -1,5 +1,9 @@
 """Python driver of the geometry core: arrays in, batches of records out.
 
+The kernel works in the search's frame ``y = x / scale`` (:mod:`enumerator.scaling`):
+layer 0's rows are ``W0 diag(scale)`` (exact), the domain is the frame's; witnesses,
+slacks and subtrees are converted to input units here, exactly as the LP search does.
+
 :class:`CoreRun` allocates the kernel's arrays once, seeds its stack with a root (the
 domain box's corners, or R^n above its first ``n`` neurons), calls
 :func:`enumerator.core.kernel.search` and turns each batch of records into results:
@@ -24,7 +28,7 @@ import time
 import numpy as np
 
 from enumerator.core import kernel as K
-from enumerator.core.rows import lp_witness, prefix_rows, witness_margin
+from enumerator.core.rows import lp_witness, prefix_rows, slack_needed, witness_margin
 from enumerator.core.roots import polytope_root
 from enumerator.domain import Polytope, Unbounded
 from enumerator.region import Region, pack_pattern
@@ -42,13 +46,14 @@ class CoreRun:
     def __init__(self, search):
         self.search = search
         net, dom = search.network, search.domain
+        self.frame = f = search._frame
         h = search.options.heuristics
         n, N = net.n_inputs, net.n_neurons
         self.n, self.N = n, N
         self.bounded = not isinstance(dom, Unbounded)
         self.root = None
         if isinstance(dom, Polytope):
-            self.root = polytope_root(dom.A, dom.b, dom.center, search.options.tolerances.vertex_margin)
+            self.root = polytope_root(f.A, f.b, f.center, search.options.tolerances.vertex_margin)
             self.n_dom = len(dom.b)
         else:
             self.n_dom = 2 * n if self.bounded else 1
@@ -71,9 +76,11 @@ class CoreRun:
         self.Z0 = np.zeros(N)
         self.NRM = np.zeros(N)
         w0 = net.widths[0]
-        self.ZA[:w0] = net.blocks[0].W
+        self.ZA[:w0] = net.blocks[0].W * f.scale  # frame rows: exact (powers of two)
         self.Z0[:w0] = net.blocks[0].b
-        self.NRM[:w0] = np.linalg.norm(net.blocks[0].W, axis=1)
+        big = np.max(np.abs(self.ZA[:w0]), axis=1)  # norms without under- or overflow
+        safe = np.where(big > 0, big, 1.0)
+        self.NRM[:w0] = big * np.linalg.norm(self.ZA[:w0] / safe[:, None], axis=1)
         self.RG = np.zeros((N, n))
         self.RH = np.zeros(N)
         self.state = np.zeros(N, dtype=np.int8)
@@ -95,12 +102,12 @@ class CoreRun:
         self.nout = np.zeros(1, dtype=np.int64)
         self.counters = np.zeros(4, dtype=np.int64)
         if self.bounded:
-            self.lo, self.hi = np.array(dom.lower, float), np.array(dom.upper, float)
+            self.lo, self.hi = np.array(f.lower, float), np.array(f.upper, float)
             self.scale = float(max(np.max(np.abs(self.lo)), np.max(np.abs(self.hi))))
             self.Ainv, self.v0 = np.zeros((n, n)), np.zeros(n)
         else:
             self.lo, self.hi = np.zeros(n), np.zeros(n)
-            A, c = net.blocks[0].W[:n], net.blocks[0].b[:n]
+            A, c = self.ZA[:n], self.Z0[:n]
             self.Ainv = np.ascontiguousarray(np.linalg.inv(A))
             self.v0 = -self.Ainv @ c
             self.scale = 1.0 + float(np.linalg.norm(self.v0))
@@ -137,7 +144,7 @@ class CoreRun:
         self.nout[0] = 0
         code = K.search(
             self.n, self.n_dom, self.nw, self.bounded, self.lo, self.hi, self.scale, tol.vertex_margin,
-            tol.slack_min, float(self.search.domain.slack_cap), self.starts, self.widths, self.Wflat, self.Woff,
+            tol.slack_min, float(self.frame.slack_cap), self.starts, self.widths, self.Wflat, self.Woff,
             self.bflat, self.ZA, self.Z0, self.NRM, self.RG, self.RH, self.state, self.cut, self.GV, self.GI,
             self.vals, self.scratch_v, self.scratch_i, self.stack, self.sp, self.forced, self.n_forced,
             self.Ainv, self.v0, self.out_kind, self.out_depth, self.out_state, self.out_cut, self.out_x,
@@ -150,39 +157,43 @@ class CoreRun:
         return code
 
     # -- witnesses and subtrees --------------------------------------------------------
-    def _certify(self, prefix: np.ndarray, x: np.ndarray | None, slack: float):
-        """``(x, slack)`` with slack >= slack_min for the node ``prefix``, or None if the
-        node has no such point (decided by LP when the given witness falls short)."""
+    def _certify(self, prefix: np.ndarray, y: np.ndarray | None, slack: float):
+        """``(y, slack)`` (frame units) certifying the node ``prefix``, or None if the node
+        has no such point (decided by LP when the given witness falls short)."""
         s = self.search
-        if x is not None and slack >= s.options.tolerances.slack_min:
-            return x, slack
-        return lp_witness(s.network, s.domain, prefix, s.backend, s.options.tolerances, s._count)
+        tol = s.options.tolerances
+        if y is not None and slack >= slack_needed(tol, y):
+            return y, slack
+        return lp_witness(s.network, self.frame, prefix, s.backend, tol, s._count)
+
+    def _subtree(self, prefix: np.ndarray, found) -> Subtree | None:
+        f = self.frame
+        return None if found is None else Subtree(prefix, f.from_unit(found[0]), f.slack_to_input(found[1]))
 
     def _record_subtree(self, i: int, root: Subtree) -> Subtree | None:
         kind, m = int(self.out_kind[i]), int(self.out_depth[i])
         if kind == K.START_HANDOFF:
             return root
         prefix = self.out_state[i, :m].astype(bool)
-        found = self._certify(prefix, self.out_x[i].copy(), float(self.out_slack[i]))
-        return None if found is None else Subtree(prefix, found[0], found[1])
+        return self._subtree(prefix, self._certify(prefix, self.out_x[i].copy(), float(self.out_slack[i])))
 
     def _stack_subtree(self, t: int, root: Subtree) -> Subtree | None:
         m, bit, lvl, side, nv = (int(v) for v in self.stack[t, [K.S_DEPTH, K.S_BIT, K.S_LEVEL, K.S_SIDE, K.S_NGEN]])
         if m < self.n_forced:
             return root
         prefix = np.append(self.state[:m - 1].astype(bool), bool(bit))
-        x, slack = None, -1.0
+        y, slack = None, -1.0
         if lvl >= 0:
             gens = self.GV[lvl, side, :nv]
             verts, rays = gens[gens[:, -1] > 0, :-1], gens[gens[:, -1] == 0, :-1]
             if len(verts):
-                x = verts.mean(axis=0)
+                y = verts.mean(axis=0)
                 if len(rays):
-                    x = x + (1.0 + np.max(np.linalg.norm(verts - x, axis=1))) * rays.mean(axis=0)
-                G, H, _ = prefix_rows(self.search.network, prefix)
-                slack = witness_margin(self.search.domain, G, H, x)
-        found = self._certify(prefix, x, slack)
-        return None if found is None else Subtree(prefix, found[0], found[1])
+                    y = y + (1.0 + np.max(np.linalg.norm(verts - y, axis=1))) * rays.mean(axis=0)
+                y = np.clip(y, self.frame.lower, self.frame.upper)
+                G, H, _ = prefix_rows(self.search.network, self.frame, prefix)
+                slack = witness_margin(self.frame, G, H, y)
+        return self._subtree(prefix, self._certify(prefix, y, slack))
 
     def _pending(self, first_record: int, root: Subtree, roots_left: list) -> list[Subtree]:
         out = [self._record_subtree(i, root) for i in range(first_record, int(self.nout[0]))]
@@ -193,15 +204,18 @@ class CoreRun:
         return out + list(reversed(roots_left))
 
     # -- results -----------------------------------------------------------------------
-    def _region(self, i: int, x: np.ndarray, slack: float, materialize: bool):
+    def _region(self, i: int, y: np.ndarray, slack: float, materialize: bool):
+        """Count (and build) the region of record ``i`` with frame witness ``y``."""
         s = self.search
+        f = self.frame
         c = s._count
         c.regions += 1
         c.patterns += 1
         if not materialize:
             return None
+        x = f.from_unit(y)
         states, A, cvec, C, d = s.network.affine_pieces(x)
-        return Region(pack_pattern(states), self.N, x.copy(), float(slack), C, d, A, cvec,
+        return Region(pack_pattern(states), self.N, x, f.slack_to_input(slack), C, d, A, cvec,
                       self.out_cut[i].astype(bool), full_dimensional=True)
 
     def _check_batch(self) -> None:
@@ -209,14 +223,14 @@ class CoreRun:
         rows = np.flatnonzero(self.out_kind[:self.nout[0]] == K.REGION)
         if not len(rows):
             return
-        pats = s.network.patterns(self.out_x[rows])
+        pats = s.network.patterns(self.frame.from_unit(self.out_x[rows]))
         bad = np.flatnonzero(np.any(pats != self.out_state[rows].astype(bool), axis=1))
         if len(bad):
             from enumerator.search import EnumerationError
 
             i = rows[bad[0]]
             raise EnumerationError(
-                f"witness {self.out_x[i].tolist()} of pattern {''.join(map(str, self.out_state[i]))} "
+                f"witness {self.frame.from_unit(self.out_x[i]).tolist()} of pattern {''.join(map(str, self.out_state[i]))} "
                 f"has forward-pass pattern {''.join('1' if b else '0' for b in pats[bad[0]])}")
 
     def _python_search(self, sub: Subtree, materialize: bool):
@@ -252,7 +266,8 @@ class CoreRun:
         s = self.search
         self.base_nodes = 0
         if start is None:
-            start = [Subtree(np.zeros(0, dtype=bool), np.zeros(self.n), s.domain.slack_cap)]
+            f = self.frame
+            start = [Subtree(np.zeros(0, dtype=bool), f.from_unit(f.center), f.slack_to_input(f.slack_cap))]
         roots_left = list(reversed(start))
         try:
             while roots_left:
@@ -275,10 +290,11 @@ class CoreRun:
                             found = self._certify(self.out_state[i].astype(bool), None, -1.0)
                             if found is None:
                                 continue
-                            if not np.array_equal(s.network.patterns(found[0])[0], self.out_state[i].astype(bool)):
+                            x = self.frame.from_unit(found[0])
+                            if not np.array_equal(s.network.patterns(x)[0], self.out_state[i].astype(bool)):
                                 from enumerator.search import EnumerationError
 
-                                raise EnumerationError(f"LP witness {found[0].tolist()} of a thin region has "
+                                raise EnumerationError(f"LP witness {x.tolist()} of a thin region has "
                                                        "another forward-pass pattern")
                             yield self._region(i, found[0], found[1], materialize)
                         else:

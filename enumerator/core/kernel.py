@@ -30,8 +30,8 @@ simple, so two generators are adjacent iff they share ``n - 1`` facets).  A gene
 within tolerance of the hyperplane, or a child over the generator budget, hands the
 node back to the LP search (record ``HANDOFF``).  Leaves get a witness (vertex mean
 plus a multiple of the mean ray, clipped into the box) and its certified slack (least
-distance to a cut row, as in the LP: the domain is hard and carries no slack); ``REGION`` if it is at least ``slack_min``, else ``THIN`` (the
-driver decides it by LP).
+distance to a cut row, as in the LP: the domain is hard and carries no slack); ``REGION`` if it is at least ``slack_min * max(1, |x|_inf)`` (the LP
+search's threshold, frame units), else ``THIN`` (the driver decides it by LP).
 """
 
 from __future__ import annotations
@@ -63,6 +63,20 @@ def _shared_facets(GI, a_lvl, a_side, p, q, nw):
 
 
 @nb.njit(cache=True)
+def _norm(v):
+    """Euclidean norm without under- or overflow (largest entry factored out)."""
+    m = 0.0
+    for q in range(v.shape[0]):
+        m = max(m, abs(v[q]))
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    s = 0.0
+    for q in range(v.shape[0]):
+        s += (v[q] / m) ** 2
+    return m * np.sqrt(s)
+
+
+@nb.njit(cache=True)
 def _layer_rows(layer, starts, widths, Wflat, Woff, bflat, state, ZA, Z0, NRM, n):
     """Rows of ``layer``'s neurons given the states of the layer before (dense layers)."""
     st, w = starts[layer], widths[layer]
@@ -80,10 +94,7 @@ def _layer_rows(layer, starts, widths, Wflat, Woff, bflat, state, ZA, Z0, NRM, n
                 for q in range(n):
                     ZA[st + j, q] += wji * ZA[p + i, q]
         Z0[st + j] = acc0
-        s = 0.0
-        for q in range(n):
-            s += ZA[st + j, q] * ZA[st + j, q]
-        NRM[st + j] = np.sqrt(s)
+        NRM[st + j] = _norm(ZA[st + j])
 
 
 @nb.njit(cache=True)
@@ -104,13 +115,11 @@ def _witness(GV, lvl, side, nv, n, depth, cut, RG, RH, bounded, lo, hi, slack_ca
         return -1.0
     for q in range(n):
         x[q] /= nvert
-    spread = 0.0
+    spread = 0.0  # largest coordinate offset of a vertex from the mean
     for g in range(nv):
         if GV[lvl, side, g, n] > 0.0:
-            d2 = 0.0
             for q in range(n):
-                d2 += (GV[lvl, side, g, q] - x[q]) ** 2
-            spread = max(spread, np.sqrt(d2))
+                spread = max(spread, abs(GV[lvl, side, g, q] - x[q]))
         else:
             nray += 1
     if nray > 0:
@@ -161,10 +170,7 @@ def _root_cone(GV, GI, lvl, n, n_dom, nw, state, Ainv, v0):
         GI[lvl, 0, 0, f // 64] |= _ONE << np.uint64(f % 64)
     for i in range(n):
         sgn = 1.0 if state[i] else -1.0
-        norm = 0.0
-        for q in range(n):
-            norm += Ainv[q, i] ** 2
-        norm = np.sqrt(norm)
+        norm = _norm(Ainv[:, i].copy())
         for q in range(n):
             GV[lvl, 0, i + 1, q] = sgn * Ainv[q, i] / norm
         GV[lvl, 0, i + 1, n] = 0.0
@@ -190,14 +196,15 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
 
     ``forced[:n_forced]``: neuron states every node must follow (resuming a subtree);
     a forced node that geometry cannot follow is emitted as ``START_HANDOFF``.
-    ``scale``: domain size entering the near-zero test ``|s(g)| <= tol * (|a| (|x_g| +
-    scale) + |c| t_g)``.
+    ``scale``: domain size entering the near-zero test ``|s(g)| <= tol * (|a| (sqrt(n)
+    |x_g|_inf + scale) + |c| t_g)`` (a bound on the rounding of ``s`` and of ``x_g``).
     """
     N = state.shape[0]
     L = starts.shape[0]
     vmax = GV.shape[2]
     B = out_kind.shape[0]
     x = np.empty(n)
+    rootn = np.sqrt(n)
     while sp[0] > 0:
         if nout[0] >= B:
             return BATCH_FULL
@@ -235,7 +242,10 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
             nv = _root_cone(GV, GI, lvl, n, n_dom, nw, state, Ainv, v0)
         if m == N:
             slack = _witness(GV, lvl, side, nv, n, m, cut, RG, RH, bounded, lo, hi, slack_cap, x)
-            _emit(REGION if slack >= slack_min else THIN, m, state, cut, x, slack, n,
+            big = 1.0
+            for q in range(n):
+                big = max(big, abs(x[q]))
+            _emit(REGION if slack >= slack_min * big else THIN, m, state, cut, x, slack, n,
                   out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
             continue
         k = m
@@ -268,8 +278,8 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
             xn = 0.0
             for q in range(n):
                 s += ZA[k, q] * GV[lvl, side, g, q]
-                xn += GV[lvl, side, g, q] ** 2
-            thr = tol * (a_norm * (np.sqrt(xn) + scale) + abs(c0) * GV[lvl, side, g, n])
+                xn = max(xn, abs(GV[lvl, side, g, q]))
+            thr = tol * (a_norm * (rootn * xn + scale) + abs(c0) * GV[lvl, side, g, n])
             vals[g] = s
             if abs(s) <= thr:
                 near = True
