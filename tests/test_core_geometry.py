@@ -244,3 +244,20 @@ def test_scaled_boxes_give_the_unit_box_regions(s):
     assert patterns(ours) == patterns(ref) == base
     for r in ours.regions:
         assert domain.contains(r.witness)[0] and np.array_equal(net.patterns(r.witness)[0], r.states)
+
+
+def test_cli_count_with_the_core_stops_and_resumes(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from shallow.cli.main import cli
+
+    net = ReLUNetwork.from_arrays(*random_net((3, 10, 10, 1), 3))
+    net.save_npz(tmp_path / "net.npz")
+    total = len(patterns(enumerate_regions(net, options=LP)))
+    args = ["count", str(tmp_path / "net.npz"), "--json", "--checkpoint", str(tmp_path / "ck.json")]
+    first = json.loads(CliRunner().invoke(cli, args + ["--max-regions", "100"]).stdout)
+    assert not first["complete"] and first["regions"] == 100
+    done = json.loads(CliRunner().invoke(cli, args + ["--resume", str(tmp_path / "ck.json")]).stdout)
+    assert done["complete"] and done["regions"] == total

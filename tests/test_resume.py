@@ -77,7 +77,8 @@ def test_cli_time_limit_checkpoint_resume(tmp_path):
     net = he_normal_network((5, 10, 10, 2), seed=0)
     net.save_npz(tmp_path / "net.npz")
     runner, ck = CliRunner(), str(tmp_path / "ck.json")
-    args = ["count", str(tmp_path / "net.npz"), "--json", "--checkpoint", ck]
+    args = ["count", str(tmp_path / "net.npz"), "--json", "--checkpoint", ck,
+            "--no-heuristic", "geometry"]  # the LP search: about ten seconds
     report = json.loads(runner.invoke(cli, args + ["--time-limit", "0.5"]).stdout)
     assert not report["complete"] and report["regions"] > 0
     for _ in range(100):
