@@ -17,8 +17,17 @@ from hypothesis import strategies as st
 from oracles import brute_force, pattern_rows, random_net, zaslavsky
 from test_search_oracles import assert_matches
 
-from enumerator import (Box, Heuristics, Polytope, ReLUNetwork, RegionSearch, SearchOptions, Unbounded,
-                        count_regions, enumerate_regions)
+from enumerator import (
+    Box,
+    Heuristics,
+    Polytope,
+    RegionSearch,
+    ReLUNetwork,
+    SearchOptions,
+    Unbounded,
+    count_regions,
+    enumerate_regions,
+)
 
 CORE = SearchOptions(heuristics=Heuristics(geometry=True))
 LP = SearchOptions(heuristics=Heuristics(geometry=False))
@@ -50,7 +59,7 @@ def check_witnesses(net, result, domain, slack_min=1e-9):
         assert r.slack >= slack_min
         assert np.all(dist >= r.slack * (1 - 1e-9))
         assert domain.contains(r.witness)[0]
-        states, A2, c2, C2, d2 = net.affine_pieces(r.witness)
+        _, A2, c2, C2, d2 = net.affine_pieces(r.witness)
         assert np.array_equal(A2, r.A) and np.array_equal(c2, r.c)
         assert np.array_equal(C2, r.C) and np.array_equal(d2, r.d)
 
@@ -108,7 +117,7 @@ def test_hyperplanes_through_one_point_go_to_the_lp_search():
     Ws = [rng.normal(size=(5, 2)), rng.normal(size=(3, 5)), rng.normal(size=(1, 3))]
     bs = [np.zeros(5), np.zeros(3), np.zeros(1)]
     certain, ambiguous = brute_force(Ws, bs, -np.ones(2), np.ones(2))
-    net, ours, ref = run_both(Ws, bs)
+    _net, ours, ref = run_both(Ws, bs)
     assert ours.stats.geometry_handoffs > 0
     assert_matches(patterns(ours), certain, ambiguous)
     assert patterns(ours) == patterns(ref)
@@ -125,7 +134,7 @@ def test_duplicated_and_dead_neurons():
     Ws[1][2] = 0.0  # a dead neuron: constant row
     bs[1][2] = -0.5
     certain, ambiguous = brute_force(Ws, bs, -np.ones(3), np.ones(3))
-    net, ours, ref = run_both(Ws, bs)
+    _net, ours, ref = run_both(Ws, bs)
     assert_matches(patterns(ours), certain, ambiguous)
     assert patterns(ours) == patterns(ref)
 
@@ -133,7 +142,7 @@ def test_duplicated_and_dead_neurons():
 def test_a_tiny_vertex_budget_hands_nodes_over_and_changes_nothing():
     Ws, bs = random_net((3, 8, 8, 1), 9)
     small = SearchOptions(heuristics=Heuristics(geometry_max_vertices=10))
-    net, ours, ref = run_both(Ws, bs, core=small)
+    _net, ours, ref = run_both(Ws, bs, core=small)
     assert ours.stats.geometry_handoffs > 0 and ours.stats.geometry_splits > 0
     assert patterns(ours) == patterns(ref)
 

@@ -29,7 +29,7 @@ from enumerator.network import DenseReLU, ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.scaling import UnitFrame
 
-__all__ = ["core_refusal", "MAX_CONDITION"]
+__all__ = ["MAX_CONDITION", "core_refusal"]
 
 #: Largest condition number of the first n rows of layer 0 accepted over R^n.
 MAX_CONDITION = 1e8

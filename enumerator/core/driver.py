@@ -28,10 +28,11 @@ import time
 import numpy as np
 
 from enumerator.core import kernel as K
-from enumerator.core.rows import lp_witness, prefix_rows, slack_needed, witness_margin
 from enumerator.core.roots import polytope_root
+from enumerator.core.rows import lp_witness, prefix_rows, slack_needed, witness_margin
 from enumerator.domain import Polytope, Unbounded
 from enumerator.region import Region, pack_pattern
+from enumerator.search import EnumerationError, RegionSearch
 from enumerator.subtree import Subtree
 
 __all__ = ["CoreRun"]
@@ -103,14 +104,14 @@ class CoreRun:
         self.counters = np.zeros(4, dtype=np.int64)
         if self.bounded:
             self.lo, self.hi = np.array(f.lower, float), np.array(f.upper, float)
-            self.scale = float(max(np.max(np.abs(self.lo)), np.max(np.abs(self.hi))))
+            self.extent = float(max(np.max(np.abs(self.lo)), np.max(np.abs(self.hi))))
             self.Ainv, self.v0 = np.zeros((n, n)), np.zeros(n)
         else:
             self.lo, self.hi = np.zeros(n), np.zeros(n)
             A, c = self.ZA[:n], self.Z0[:n]
             self.Ainv = np.ascontiguousarray(np.linalg.inv(A))
             self.v0 = -self.Ainv @ c
-            self.scale = 1.0 + float(np.linalg.norm(self.v0))
+            self.extent = 1.0 + float(np.linalg.norm(self.v0))
         self.sub = None
 
     # -- kernel ------------------------------------------------------------------------
@@ -143,7 +144,7 @@ class CoreRun:
         tol = self.search.options.tolerances
         self.nout[0] = 0
         code = K.search(
-            self.n, self.n_dom, self.nw, self.bounded, self.lo, self.hi, self.scale, tol.vertex_margin,
+            self.n, self.n_dom, self.nw, self.bounded, self.lo, self.hi, self.extent, tol.vertex_margin,
             tol.slack_min, float(self.frame.slack_cap), self.starts, self.widths, self.Wflat, self.Woff,
             self.bflat, self.ZA, self.Z0, self.NRM, self.RG, self.RH, self.state, self.cut, self.GV, self.GI,
             self.vals, self.scratch_v, self.scratch_i, self.stack, self.sp, self.forced, self.n_forced,
@@ -226,8 +227,6 @@ class CoreRun:
         pats = s.network.patterns(self.frame.from_unit(self.out_x[rows]))
         bad = np.flatnonzero(np.any(pats != self.out_state[rows].astype(bool), axis=1))
         if len(bad):
-            from enumerator.search import EnumerationError
-
             i = rows[bad[0]]
             raise EnumerationError(
                 f"witness {self.frame.from_unit(self.out_x[i]).tolist()} of pattern {''.join(map(str, self.out_state[i]))} "
@@ -235,8 +234,6 @@ class CoreRun:
 
     def _python_search(self, sub: Subtree, materialize: bool):
         """Run the LP search below ``sub``; yields its results; returns its stop reason."""
-        from enumerator.search import RegionSearch
-
         s = self.search
         o = s.options
         left = None if o.max_regions is None else max(o.max_regions - s._count.regions, 0)
@@ -292,8 +289,6 @@ class CoreRun:
                                 continue
                             x = self.frame.from_unit(found[0])
                             if not np.array_equal(s.network.patterns(x)[0], self.out_state[i].astype(bool)):
-                                from enumerator.search import EnumerationError
-
                                 raise EnumerationError(f"LP witness {x.tolist()} of a thin region has "
                                                        "another forward-pass pattern")
                             yield self._region(i, found[0], found[1], materialize)

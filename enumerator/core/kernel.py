@@ -332,7 +332,6 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
                     break
                 sp_, sq = vals[p], vals[q]
                 wp, wq = -sq / (sp_ - sq), sp_ / (sp_ - sq)
-                tt = 0.0
                 for d in range(n + 1):
                     scratch_v[nnew, d] = wp * GV[lvl, side, p, d] + wq * GV[lvl, side, q, d]
                 tt = scratch_v[nnew, n]

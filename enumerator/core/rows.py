@@ -20,7 +20,7 @@ from enumerator.scaling import UnitFrame, row_noise, unit_rows
 from solvers import LPStatus, make_lp
 from solvers.tolerances import Tolerances
 
-__all__ = ["prefix_rows", "slack_needed", "witness_margin", "lp_witness"]
+__all__ = ["lp_witness", "prefix_rows", "slack_needed", "witness_margin"]
 
 
 def slack_needed(tol: Tolerances, y: np.ndarray) -> float:
