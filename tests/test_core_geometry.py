@@ -270,3 +270,16 @@ def test_cli_count_with_the_core_stops_and_resumes(tmp_path):
     assert not first["complete"] and first["regions"] == 100
     done = json.loads(CliRunner().invoke(cli, args + ["--resume", str(tmp_path / "ck.json")]).stdout)
     assert done["complete"] and done["regions"] == total
+
+
+@pytest.mark.parametrize("domain", [Box.cube(4), Unbounded(3)])
+def test_edges_found_by_sorted_facet_keys_match_the_pairwise_test(monkeypatch, domain):
+    import enumerator.core.driver as driver
+
+    net = ReLUNetwork.from_arrays(*random_net((domain.n, 7, 7, 1), 8))
+    pairwise = enumerate_regions(net, domain, options=CORE)
+    monkeypatch.setattr(driver, "SORT_PAIRS", 0)  # every split sorts
+    by_keys = enumerate_regions(net, domain, options=CORE)
+    ref = enumerate_regions(net, domain, options=LP)
+    assert by_keys.stats.geometry_splits == pairwise.stats.geometry_splits > 0
+    assert patterns(by_keys) == patterns(pairwise) == patterns(ref)

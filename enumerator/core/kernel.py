@@ -26,7 +26,9 @@ node (no row).  Both signs: both children are full-dimensional (a hyperplane str
 between two points of a full-dimensional polytope splits its interior); their
 generators are those on their side plus, for every adjacent pair across the
 hyperplane, the point where the edge meets it (double description: the polytopes stay
-simple, so two generators are adjacent iff they share ``n - 1`` facets).  A generator
+simple, so two generators are adjacent iff they share ``n - 1`` facets; with at most 64
+facets and many generators the edges are found by sorting facet-set keys,
+O(v n log v), else pairwise).  A generator
 within tolerance of the hyperplane, or a child over the generator budget, hands the
 node back to the LP search (record ``HANDOFF``).  Leaves get a witness (vertex mean
 plus a multiple of the mean ray, clipped into the box) and its certified slack (least
@@ -49,6 +51,7 @@ C_NODES, C_SPLITS, C_FIXED, C_HANDOFFS = 0, 1, 2, 3
 S_DEPTH, S_BIT, S_CUT, S_LEVEL, S_SIDE, S_NGEN = 0, 1, 2, 3, 4, 5
 
 _ONE = np.uint64(1)
+_ZERO = np.uint64(0)
 
 
 @nb.njit(cache=True)
@@ -74,6 +77,32 @@ def _norm(v):
     for q in range(v.shape[0]):
         s += (v[q] / m) ** 2
     return m * np.sqrt(s)
+
+
+@nb.njit(cache=True)
+def _new_generator(GV, GI, lvl, side, p, q, vals, scratch_v, scratch_i, r, n, nw, bounded, fbit_w, fbit):
+    """Write into scratch row ``r`` the point where the edge (p, q) meets the hyperplane
+    (``vals[p] > 0 > vals[q]``): a positive combination, normalised to a vertex
+    (``t = 1``) or a unit ray (``t = 0``), on the edge's facets and the new one."""
+    sp, sq = vals[p], vals[q]
+    wp, wq = -sq / (sp - sq), sp / (sp - sq)
+    for d in range(n + 1):
+        scratch_v[r, d] = wp * GV[lvl, side, p, d] + wq * GV[lvl, side, q, d]
+    tt = scratch_v[r, n]
+    if bounded:
+        scratch_v[r, n] = 1.0
+    elif tt > 0.0:
+        for d in range(n):
+            scratch_v[r, d] /= tt
+        scratch_v[r, n] = 1.0
+    else:
+        nr = _norm(scratch_v[r, :n])
+        for d in range(n):
+            scratch_v[r, d] /= nr
+        scratch_v[r, n] = 0.0
+    for w in range(nw):
+        scratch_i[r, w] = GI[lvl, side, p, w] & GI[lvl, side, q, w]
+    scratch_i[r, fbit_w] |= fbit
 
 
 @nb.njit(cache=True)
@@ -188,7 +217,7 @@ def _root_cone(GV, GI, lvl, n, n_dom, nw, state, Ainv, v0):
 def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
            starts, widths, Wflat, Woff, bflat,
            ZA, Z0, NRM, RG, RH, state, cut,
-           GV, GI, vals, scratch_v, scratch_i,
+           GV, GI, vals, scratch_v, scratch_i, keys, owner, sort_pairs,
            stack, sp, forced, n_forced, Ainv, v0,
            out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout, counters):
     """Run the search from the nodes on ``stack`` (``sp[0]`` of them) until the stack is
@@ -319,42 +348,57 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
         over = False
         fbit_w = (n_dom + k) // 64
         fbit = _ONE << np.uint64((n_dom + k) % 64)
-        for p in range(nv):
-            if vals[p] <= 0.0:
-                continue
+        if nw == 1 and npos * nneg > sort_pairs:
+            # an edge is a set of n - 1 facets: key every negative generator's n edges
+            # (its facet set minus one facet), sort, and look up the positive ones'
+            nk = 0
             for q in range(nv):
-                if vals[q] >= 0.0:
+                if vals[q] < 0.0:
+                    b = GI[lvl, side, q, 0]
+                    rest = b
+                    while rest:
+                        low = rest & (_ZERO - rest)
+                        keys[nk] = b ^ low
+                        owner[nk] = q
+                        nk += 1
+                        rest ^= low
+            order = np.argsort(keys[:nk])
+            skeys = keys[:nk][order]
+            for p in range(nv):
+                if vals[p] <= 0.0:
                     continue
-                if _shared_facets(GI, lvl, side, p, q, nw) != n - 1:
-                    continue
-                if nnew >= vmax:
-                    over = True
+                b = GI[lvl, side, p, 0]
+                rest = b
+                while rest and not over:
+                    low = rest & (_ZERO - rest)
+                    key = b ^ low
+                    rest ^= low
+                    i = np.searchsorted(skeys, key)
+                    while i < nk and skeys[i] == key:
+                        if nnew >= vmax:
+                            over = True
+                            break
+                        _new_generator(GV, GI, lvl, side, p, owner[order[i]], vals, scratch_v, scratch_i,
+                                       nnew, n, nw, bounded, fbit_w, fbit)
+                        nnew += 1
+                        i += 1
+                if over:
                     break
-                sp_, sq = vals[p], vals[q]
-                wp, wq = -sq / (sp_ - sq), sp_ / (sp_ - sq)
-                for d in range(n + 1):
-                    scratch_v[nnew, d] = wp * GV[lvl, side, p, d] + wq * GV[lvl, side, q, d]
-                tt = scratch_v[nnew, n]
-                if bounded:
-                    scratch_v[nnew, n] = 1.0
-                elif tt > 0.0:
-                    for d in range(n):
-                        scratch_v[nnew, d] /= tt
-                    scratch_v[nnew, n] = 1.0
-                else:
-                    nr = 0.0
-                    for d in range(n):
-                        nr += scratch_v[nnew, d] ** 2
-                    nr = np.sqrt(nr)
-                    for d in range(n):
-                        scratch_v[nnew, d] /= nr
-                    scratch_v[nnew, n] = 0.0
-                for w in range(nw):
-                    scratch_i[nnew, w] = GI[lvl, side, p, w] & GI[lvl, side, q, w]
-                scratch_i[nnew, fbit_w] |= fbit
-                nnew += 1
-            if over:
-                break
+        else:
+            for p in range(nv):
+                if vals[p] <= 0.0:
+                    continue
+                for q in range(nv):
+                    if vals[q] >= 0.0 or _shared_facets(GI, lvl, side, p, q, nw) != n - 1:
+                        continue
+                    if nnew >= vmax:
+                        over = True
+                        break
+                    _new_generator(GV, GI, lvl, side, p, q, vals, scratch_v, scratch_i,
+                                   nnew, n, nw, bounded, fbit_w, fbit)
+                    nnew += 1
+                if over:
+                    break
         if over or npos + nnew > vmax or nneg + nnew > vmax:
             counters[C_HANDOFFS] += 1
             if is_forced:
