@@ -274,7 +274,7 @@ def test_cli_count_with_the_core_stops_and_resumes(tmp_path):
 
 @pytest.mark.parametrize("domain", [Box.cube(4), Unbounded(3)])
 def test_edges_found_by_sorted_facet_keys_match_the_pairwise_test(monkeypatch, domain):
-    import enumerator.core.driver as driver
+    from enumerator.core import driver
 
     net = ReLUNetwork.from_arrays(*random_net((domain.n, 7, 7, 1), 8))
     pairwise = enumerate_regions(net, domain, options=CORE)
