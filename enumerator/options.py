@@ -34,12 +34,14 @@ class Heuristics:
         Largest input dimension for ``vertex_bounds`` (Qhull's cost grows fast with it).
     geometry : bool
         Run the compiled geometry core (:mod:`enumerator.core`) where it applies
-        (dense layers, a box or R^n, input dimension <= ``geometry_max_dim``, no
+        (dense layers, a box, a bounded simple polytope or R^n, input dimension <=
+        ``geometry_max_dim``, no
         lower-dimensional patterns): node polytopes carried as vertices (and rays)
         decide every neuron by vertex signs; LPs only where that cannot be trusted.
         Elsewhere, and with this off, the LP search runs with the other heuristics.
     geometry_max_dim : int
-        Largest input dimension for the core.
+        Largest input dimension for the core (vertex counts grow fast with it; nodes
+        over ``geometry_max_vertices`` go to the LP search).
     geometry_max_vertices : int
         Vertex (and ray) budget per node polytope; a node over it goes to the LP search.
     mirror : bool
@@ -55,7 +57,7 @@ class Heuristics:
     vertex_witness: bool = True
     vertex_max_dim: int = 6
     geometry: bool = True
-    geometry_max_dim: int = 6
+    geometry_max_dim: int = 8
     geometry_max_vertices: int = 2048
     mirror: bool = False
 

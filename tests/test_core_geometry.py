@@ -185,7 +185,7 @@ def test_where_the_core_does_not_apply_the_lp_search_runs():
     signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * 3)).reshape(3, -1).T
     octahedron = Polytope(signs, np.ones(8))  # each vertex on four facets
     assert "not simple" in RegionSearch(ReLUNetwork.from_arrays(Ws, bs), octahedron, options=CORE).core_refusal
-    Ws, bs = random_net((7, 4, 1), 0)
+    Ws, bs = random_net((9, 4, 1), 0)
     assert "dimension" in RegionSearch(ReLUNetwork.from_arrays(Ws, bs), None, options=CORE).core_refusal
 
 

@@ -1,4 +1,4 @@
-"""The geometry core: an exact, compiled search for dense networks in low dimension.
+"""The geometry core: an exact, compiled search for dense networks in low dimension (n <= 8 by default).
 
 The search over neuron states runs inside a numba kernel (:mod:`enumerator.core.kernel`)
 that carries every node polytope's vertices (and, over R^n, its extreme rays) and
