@@ -35,9 +35,9 @@ class Heuristics:
     geometry : bool
         Run the compiled geometry core (:mod:`enumerator.core`) where it applies
         (dense layers, a box, a bounded simple polytope or R^n, input dimension <=
-        ``geometry_max_dim``, no
-        lower-dimensional patterns): node polytopes carried as vertices (and rays)
-        decide every neuron by vertex signs; LPs only where that cannot be trusted.
+        ``geometry_max_dim``, no lower-dimensional patterns): node polytopes carried as
+        vertices (and rays) decide every neuron by vertex signs; LPs only where that
+        cannot be trusted.
         Elsewhere, and with this off, the LP search runs with the other heuristics.
     geometry_max_dim : int
         Largest input dimension for the core (vertex counts grow fast with it; nodes
