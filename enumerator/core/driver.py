@@ -277,7 +277,9 @@ class CoreRun:
                 if root.lowdim or len(root.prefix) > self.N:
                     reason, pending = yield from self._python_search(root, materialize)
                     if reason:
-                        s.stop_reason, s.pending = reason, (pending or []) + list(reversed(roots_left))
+                        s.stop_reason = reason
+                        if reason != "interrupted":  # no safe point to resume from
+                            s.pending = (pending or []) + list(reversed(roots_left))
                         return
                     continue
                 self._seed(np.asarray(root.prefix, dtype=np.int8))
@@ -304,7 +306,8 @@ class CoreRun:
                             reason, pending = yield from self._python_search(sub, materialize)
                             if reason:
                                 s.stop_reason = reason
-                                s.pending = (pending or []) + self._pending(i + 1, root, roots_left)
+                                if reason != "interrupted":
+                                    s.pending = (pending or []) + self._pending(i + 1, root, roots_left)
                                 return
                             continue
                         reason = s._out_of_budget()
