@@ -515,21 +515,26 @@ class ReLUNetwork:
         out, pre = self.magnitudes(X)
         return factor * out, factor * pre
 
-    def affine_pieces(self, x) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def affine_pieces(self, x, states=None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The exact local data of the region of one input ``x`` (shape (n,)).
 
         Returns ``(states, A, c, C, d)``: the canonical pattern (bool (N,)), every
         neuron's pre-activation row on that region (``z = A x + c``, shapes (N, n),
         (N,)) and the affine map ``f = C x + d`` there (shapes (m, n), (m,)).
+        ``states`` (bool (N,)): use this pattern instead of the one of ``x`` (e.g. the
+        search's exact pattern where a neuron cancels to rounding at ``x``).
         """
         x = self._as_batch(x)[0]
         if not np.all(np.isfinite(x)):
             raise ValueError(f"input must be finite, got {x.tolist()}")
+        given = None if states is None else np.asarray(states, dtype=bool)
         M, v = np.eye(self.n_inputs), np.zeros(self.n_inputs)
         states, As, cs = [], [], []
+        k = 0
         for blk in self.blocks:
             Z, z0 = blk.pre(M, v)
-            s = Z @ x + z0 > 0
+            s = Z @ x + z0 > 0 if given is None else given[k:k + blk.width]
+            k += blk.width
             M, v = blk.post(M, v, Z, z0, s)
             states.append(s)
             As.append(Z)
@@ -538,6 +543,20 @@ class ReLUNetwork:
         if not self.blocks:
             return np.zeros(0, bool), np.zeros((0, self.n_inputs)), np.zeros(0), C, d
         return np.concatenate(states), np.vstack(As), np.concatenate(cs), C, d
+
+    def pattern_mismatches(self, X, states) -> np.ndarray:
+        """Bool (k,): rows of ``X`` whose forward-pass pattern differs from ``states``
+        (k, N) at a neuron whose pre-activation is beyond the forward pass's rounding
+        bound of 0 (:meth:`rounding_bound`).  A neuron that cancels exactly on a region
+        (e.g. ``relu(a) + relu(b) - relu(a + b)`` with integer weights) computes to
+        +-rounding there: floating point cannot tell its sign, and its output is 0
+        either way, so it is not a mismatch."""
+        X = self._as_batch(X)
+        z = self.forward_with_preactivations(X)[1]
+        wrong = (z > 0) != np.asarray(states, dtype=bool).reshape(z.shape)
+        if not wrong.any():
+            return np.zeros(len(X), dtype=bool)
+        return np.any(wrong & (np.abs(z) > self.rounding_bound(X)[1]), axis=1)
 
     def patterns(self, X) -> np.ndarray:
         """Canonical activation patterns, bool (k, N): True iff the pre-activation is > 0."""

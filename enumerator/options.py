@@ -32,6 +32,18 @@ class Heuristics:
         (:func:`enumerator.heuristics.vertices.vertex_candidate`).
     vertex_max_dim : int
         Largest input dimension for ``vertex_bounds`` (Qhull's cost grows fast with it).
+    geometry : bool
+        Run the compiled geometry core (:mod:`enumerator.core`) where it applies
+        (dense layers, a box, a bounded simple polytope or R^n, input dimension <=
+        ``geometry_max_dim``, no lower-dimensional patterns): node polytopes carried as
+        vertices (and rays) decide every neuron by vertex signs; LPs only where that
+        cannot be trusted.
+        Elsewhere, and with this off, the LP search runs with the other heuristics.
+    geometry_max_dim : int
+        Largest input dimension for the core (vertex counts grow fast with it; nodes
+        over ``geometry_max_vertices`` go to the LP search).
+    geometry_max_vertices : int
+        Vertex (and ray) budget per node polytope; a node over it goes to the LP search.
     mirror : bool
         Before solving the LP of the child across the hyperplane from the witness, try
         the witness's mirror image in that hyperplane; if it satisfies every constraint
@@ -44,13 +56,16 @@ class Heuristics:
     vertex_bounds: bool = True
     vertex_witness: bool = True
     vertex_max_dim: int = 6
+    geometry: bool = True
+    geometry_max_dim: int = 8
+    geometry_max_vertices: int = 2048
     mirror: bool = False
 
     @classmethod
     def none(cls) -> "Heuristics":
         """The plain search: one LP per child, nothing skipped."""
         return cls(witness=False, interval_bounds=False, vertex_bounds=False,
-                   vertex_witness=False, mirror=False)
+                   vertex_witness=False, geometry=False, mirror=False)
 
 
 @dataclass(frozen=True)

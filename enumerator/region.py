@@ -94,6 +94,14 @@ class SearchStats:
         Children decided without an LP by the witness, mirror and vertex-witness heuristics.
     bound_skips, vertex_skips : int
         Neurons fixed for a whole layer subtree by interval bounds / vertex signs.
+    geometry_splits, geometry_fixed : int
+        Exact geometry core (:mod:`enumerator.core`): neurons whose hyperplane cuts the
+        node polytope (both children decided by vertex signs) / misses it (one child).
+    geometry_handoffs : int
+        Nodes the core handed to the LP search (a vertex within tolerance of a
+        hyperplane, or the vertex budget exceeded).
+    lp_seconds, geometry_seconds : float
+        Wall-clock time inside LP solves / inside the compiled geometry kernel.
     regions : int
         Full-dimensional regions found.
     patterns : int
@@ -111,8 +119,13 @@ class SearchStats:
     mirror_skips: int = 0
     vertex_skips: int = 0
     vertex_witness_skips: int = 0
+    geometry_splits: int = 0
+    geometry_fixed: int = 0
+    geometry_handoffs: int = 0
     regions: int = 0
     patterns: int = 0
+    lp_seconds: float = 0.0
+    geometry_seconds: float = 0.0
     seconds: float = 0.0
 
     @property

@@ -42,6 +42,7 @@ from enumerator.network import NetworkError, ReLUNetwork, ResidualBlock
 from solvers import LPProblem
 
 __all__ = ["UnitFrame", "unit_frame", "unit_rows", "row_noise", "check_network_scale", "pow2",
+           "rounding_at", "slack_needed",
            "MAX_OFFSET", "MAX_EXTENT", "MAX_EXP", "MIN_EXP"]
 
 #: Largest ratio between a bounded coordinate's distance from the origin and its half-width.
@@ -54,6 +55,22 @@ MAX_EXP = 1000
 #: 53 bits of headroom keep the products that build a row out of the subnormal range).
 MIN_EXP = -960
 _EPS = float(np.finfo(float).eps)
+
+
+def rounding_at(y: np.ndarray) -> float:
+    """Safe bound on the rounding of a signed distance computed at ``y`` (frame units):
+    ``8 (n + 1) sqrt(n) eps max(1, |y|_inf)``, four times the error bound of a unit
+    row's dot product plus an offset of the same size as ``|y|_2``."""
+    n = len(y)
+    return 8.0 * _EPS * (n + 1) * np.sqrt(n) * max(1.0, float(np.max(np.abs(y))))
+
+
+def slack_needed(slack_min: float, y: np.ndarray) -> float:
+    """Certified margin a witness at ``y`` needs to prove a node full-dimensional:
+    ``slack_min`` frame units, or the rounding bound at ``y`` where that is larger
+    (points far from the origin: R^n, large or translated boxes).  The one rule of
+    the LP search and the geometry core."""
+    return max(slack_min, rounding_at(y))
 
 
 def pow2(v: np.ndarray | float) -> np.ndarray:

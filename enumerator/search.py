@@ -5,7 +5,14 @@ neurons; its polytope is the set of domain points with that prefix pattern.  Giv
 the states of earlier layers, every neuron of the current layer has an exact affine
 pre-activation, so a node's polytope is cut out by one row per decided neuron.
 
-How a child is decided (each shortcut is switchable, see :class:`Heuristics`):
+Where it applies (dense layers; a box, a bounded simple polytope or R^n; input
+dimension up to ``geometry_max_dim``; no lower-dimensional patterns) the search runs
+in the compiled geometry core instead (:mod:`enumerator.core`, heuristic
+``geometry``): it decides neurons by the signs of their pre-activations at the node
+polytope's vertices and hands back to this LP search only the nodes where that cannot
+be trusted.  :attr:`RegionSearch.core_refusal` says why the core does not run.
+
+How a child is decided in the LP search (each shortcut is switchable, see :class:`Heuristics`):
 
 * constant rows (``a = 0``) are decided by the sign of ``c``; rows whose sign is fixed
   over the domain's box by interval bounds need no row and no LP;
@@ -56,6 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from enumerator.checks import check_search_inputs
+from enumerator.core import core_refusal
 from enumerator.domain import Box, Domain
 from enumerator.heuristics.bounds import interval_signs
 from enumerator.heuristics.mirror import mirror_point
@@ -63,15 +71,13 @@ from enumerator.heuristics.vertices import polytope_vertices, vertex_candidate, 
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.region import Region, SearchStats, pack_pattern
-from enumerator.scaling import check_network_scale, row_noise, unit_frame, unit_rows
+from enumerator.scaling import check_network_scale, rounding_at, row_noise, slack_needed, unit_frame, unit_rows
 from enumerator.subtree import Subtree, check_subtrees
 from solvers import LPStatus, SolverError, backend_class, make_lp
 
 __all__ = ["EnumerationError", "RegionSearch"]
 
 
-#: 8 eps: the factor of :meth:`RegionSearch._rounding`.
-_ROUNDING = 8.0 * float(np.finfo(float).eps)
 
 
 class EnumerationError(RuntimeError):
@@ -98,7 +104,7 @@ class _Counters:
 
     def __init__(self):
         for name in self.__slots__:
-            setattr(self, name, 0)
+            setattr(self, name, 0.0 if name.endswith("seconds") else 0)
 
 
 class RegionSearch:
@@ -136,6 +142,9 @@ class RegionSearch:
         self._domain_V = None
         self._use_vertices = (h.vertex_bounds or h.vertex_witness) and d.n <= h.vertex_max_dim and f.bounded
         backend_class(backend)  # an unknown or missing backend fails here, before any work
+        #: Why the geometry core does not run this search ("" when it does).
+        self.core_refusal = core_refusal(network, self.domain, f, self.options)
+        self._core = None
         self._count = _Counters()
         self._t0 = time.perf_counter()
         self.complete = False
@@ -167,7 +176,9 @@ class RegionSearch:
             fixed[const] = 0
             self._count.bound_skips += int(np.count_nonzero(fixed))
         if self._use_vertices and (h.vertex_witness or not np.all(fixed | const)):
+            t0 = time.perf_counter()
             V = self._vertices(x, r) if (i > 0 or self._domain_V is None) else self._domain_V
+            self._count.geometry_seconds += time.perf_counter() - t0
             if i == 0:
                 self._domain_V = V
             if V is not None and h.vertex_bounds:
@@ -219,10 +230,13 @@ class RegionSearch:
     def _solve(self, all_slack: bool, tight: bool = False):
         self._count.lps += 1
         self._count.lps_refined += tight
+        t0 = time.perf_counter()
         try:
             return self._lp.solve(all_slack=all_slack, tight=tight)
         except SolverError as exc:
             raise SolverError(f"{exc}; at neuron {self._k} under prefix '{self._prefix()}'") from None
+        finally:
+            self._count.lp_seconds += time.perf_counter() - t0
 
     def _lp_child(self, r: int, layer: _Layer, j: int, bit: bool, all_slack: bool):
         """Push the child's row at position r and decide it by LP.
@@ -258,7 +272,7 @@ class RegionSearch:
                     )
                 raise EnumerationError(
                     f"a region of slack {res.slack:.3g} at neuron {self._k} of prefix {self._prefix()} lies "
-                    f"where float64 resolves only {self._rounding(x):.3g} (|x| ~ {np.max(np.abs(x)):.3g} "
+                    f"where float64 resolves only {rounding_at(x):.3g} (|x| ~ {np.max(np.abs(x)):.3g} "
                     "frame units): use a smaller domain or rescale the inputs"
                 )
         self._count.lps_infeasible += 1
@@ -266,23 +280,14 @@ class RegionSearch:
         self._pushed = None
         return None
 
-    def _rounding(self, x: np.ndarray) -> float:
-        """Safe bound on the rounding of a signed distance computed at ``x`` (frame):
-        ``8 (n + 1) sqrt(n) eps max(1, |x|_inf)``, four times the error bound of a unit
-        row's dot product plus an offset of the same size as ``|x|_2``."""
-        n = self.network.n_inputs
-        return _ROUNDING * (n + 1) * np.sqrt(n) * max(1.0, float(np.max(np.abs(x))))
-
     def _slack_needed(self, x: np.ndarray) -> float:
-        """Certified margin a witness needs to prove a child full-dimensional:
-        ``slack_min`` frame units, or the rounding bound at ``x`` where that is larger
-        (points far from the origin: R^n, large or translated boxes)."""
-        return max(self.options.tolerances.slack_min, self._rounding(x))
+        """Certified margin a witness at ``x`` needs (:func:`enumerator.scaling.slack_needed`)."""
+        return slack_needed(self.options.tolerances.slack_min, x)
 
     def _inherit_distance(self, x: np.ndarray) -> float:
         """Least distance from a new hyperplane at which a witness certifies a child:
         ``witness_inherit`` frame units, or the rounding bound at ``x`` where larger."""
-        return max(self.options.tolerances.witness_inherit, self._rounding(x))
+        return max(self.options.tolerances.witness_inherit, rounding_at(x))
 
     def _mirror_child(self, x, d, r, layer, j, bit):
         """The mirror image of x through hyperplane j if it certifies the child, else None."""
@@ -377,17 +382,12 @@ class RegionSearch:
                       A / f.scale, cvec, self._cuts.copy(), full_dimensional=not lowdim)
 
     def _check_witness(self, x: np.ndarray, state: np.ndarray) -> None:
-        """Raise unless the forward pass at ``x`` gives ``state``, up to neurons whose
-        pre-activation there is within the forward pass's rounding bound of 0 (a neuron
-        that cancels exactly on the region, e.g. ``relu(a) + relu(b) - relu(a + b)``
-        with integer weights: floating point cannot tell its sign, and its output is 0
-        either way)."""
-        z = self.network.forward_with_preactivations(x)[1][0]
-        wrong = (z > 0) != state
-        if wrong.any() and np.any(np.abs(z[wrong]) > self.network.rounding_bound(x)[1][0][wrong]):
+        """Raise unless the forward pass at ``x`` gives ``state``, up to neurons within
+        its rounding bound of 0 (:meth:`ReLUNetwork.pattern_mismatches`)."""
+        if self.network.pattern_mismatches(x, state)[0]:
             raise EnumerationError(
                 f"witness {x.tolist()} of pattern {self._prefix()} has forward-pass pattern "
-                f"{''.join('1' if s else '0' for s in z > 0)}"
+                f"{''.join('1' if s else '0' for s in self.network.patterns(x)[0])}"
             )
 
     def _out_of_budget(self, at_region: bool = True) -> str:
@@ -442,6 +442,9 @@ class RegionSearch:
         """Ask a running search to stop at its next node (safe to call from a signal
         handler); it then ends with ``stop_reason == "stopped"`` and :attr:`pending` set."""
         self._stop_requested = True
+        core = self._core
+        if core is not None and core.sub is not None:
+            core.sub.request_stop()
 
     def _pending(self, stack: list, roots_left: list) -> list[Subtree]:
         """Unfinished subtrees in processing order, from the deferred siblings of the path."""
@@ -449,6 +452,24 @@ class RegionSearch:
         out = [Subtree(np.append(self._state[:k], bit), f.from_unit(y), f.slack_to_input(slack), lowdim)
                for k, bit, y, _, slack, lowdim, _, _ in reversed(stack)]
         return out + list(reversed(roots_left))
+
+    def _run_core(self, materialize: bool, start: list[Subtree] | None):
+        from enumerator.core.driver import CoreRun
+
+        self._count = _Counters()
+        self._t0 = time.perf_counter()
+        self._stop_requested = False
+        self.complete, self.stop_reason, self.pending = False, "running", None
+        self._core = CoreRun(self)
+        try:
+            yield from self._core.run(materialize, start)
+        finally:
+            self._core = None
+
+    def _root_subtree(self) -> Subtree:
+        """The whole tree as one subtree: empty prefix, the frame's centre as witness."""
+        f = self._frame
+        return Subtree(np.zeros(0, dtype=bool), f.from_unit(f.center), f.slack_to_input(f.slack_cap))
 
     def run(self, materialize: bool = True, start: list[Subtree] | None = None):
         """Generator over the search: yields a :class:`Region` per realizable pattern
@@ -458,6 +479,16 @@ class RegionSearch:
         ``start``: search only below these subtrees (e.g. the :attr:`pending` list of
         a stopped search), in order.  Default: the whole tree.
         """
+        if start is not None:
+            check_subtrees(start, self.network, self.domain)
+        if self.options.max_regions == 0:  # nothing may be found: everything stays pending
+            self._count, self._t0 = _Counters(), time.perf_counter()
+            self.complete, self.stop_reason = False, "max_regions"
+            self.pending = list(start) if start is not None else [self._root_subtree()]
+            return
+        if not self.core_refusal:
+            yield from self._run_core(materialize, start)
+            return
         net = self.network
         N = net.n_neurons
         blocks = net.blocks
@@ -474,17 +505,13 @@ class RegionSearch:
         self.complete, self.stop_reason, self.pending = False, "running", None
         count = self._count
         if start is None:
-            f = self._frame
-            start = [Subtree(np.zeros(0, dtype=bool), f.from_unit(f.center), f.slack_to_input(f.slack_cap))]
-        else:
-            check_subtrees(start, net, self.domain)
+            start = [self._root_subtree()]
         roots_left = list(reversed(start))
         stack: list[tuple] = []
         branched = False
         try:
             while roots_left:
-                reason = (self._out_of_budget() if branched  # a limit, once the run made progress
-                          else "max_regions" if self.options.max_regions == 0 else "")
+                reason = self._out_of_budget() if branched else ""  # a limit, once the run made progress
                 if reason:  # before any work on the next subtree
                     self.stop_reason, self.pending = reason, list(reversed(roots_left))
                     return

@@ -77,7 +77,8 @@ def test_cli_time_limit_checkpoint_resume(tmp_path):
     net = he_normal_network((5, 10, 10, 2), seed=0)
     net.save_npz(tmp_path / "net.npz")
     runner, ck = CliRunner(), str(tmp_path / "ck.json")
-    args = ["count", str(tmp_path / "net.npz"), "--json", "--checkpoint", ck]
+    args = ["count", str(tmp_path / "net.npz"), "--json", "--checkpoint", ck,
+            "--no-heuristic", "geometry"]  # the LP search: about ten seconds
     report = json.loads(runner.invoke(cli, args + ["--time-limit", "0.5"]).stdout)
     assert not report["complete"] and report["regions"] > 0
     for _ in range(100):
@@ -92,7 +93,7 @@ def test_ctrl_c_stops_at_a_region_and_the_checkpoint_resumes(tmp_path):
     net.save_npz(tmp_path / "net.npz")
     ck = tmp_path / "ck.json"
     cmd = [sys.executable, "-c", "from shallow.cli.main import cli; cli()", "count", str(tmp_path / "net.npz"),
-           "--json", "--checkpoint", str(ck)]
+           "--json", "--checkpoint", str(ck), "--no-heuristic", "geometry"]  # the LP search: about ten seconds
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(4.0)  # imports take about a second; the full count about ten
     proc.send_signal(signal.SIGINT)

@@ -185,5 +185,5 @@ def test_slab_too_thin_for_float64_where_it_lies_is_an_error_not_a_dropped_regio
     # Width 0.01 at 1e15: float64's spacing there is 0.125, so no witness can be certified.
     far = 1e15
     W1, b1 = np.ones((2, 1)), -np.array([far, far + 0.01])
-    with pytest.raises(EnumerationError, match="float64 resolves only"):
+    with pytest.raises(EnumerationError, match="float64 resolves only"):  # LP search and geometry core alike
         _count([W1, np.ones((1, 2))], [b1, np.zeros(1)], Unbounded(1))
