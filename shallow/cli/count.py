@@ -10,6 +10,7 @@ import sys
 import click
 
 from enumerator import RegionSearch, SearchOptions, load_checkpoint, save_checkpoint
+from enumerator.parallel import ParallelSearch
 from shallow.cli.options import (
     build_domain,
     build_heuristics,
@@ -20,6 +21,7 @@ from shallow.cli.options import (
     search_options,
     with_progress,
 )
+from shallow.cli.parallel_options import build_engine, item_budget, parallel_options
 
 
 @contextlib.contextmanager
@@ -55,10 +57,11 @@ def add_counts(before: dict, now: dict) -> dict:
               help="If the run stops early (limit or Ctrl-C), write what is left to this file.")
 @click.option("--resume", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Continue the run saved in this checkpoint (counts add up).")
+@parallel_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
 def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, max_regions, time_limit,
-          checkpoint, resume, as_json):
+          checkpoint, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
     """Count the full-dimensional activation regions of NET.npz over the domain.
 
     With --lower-dim, also count every realizable canonical pattern ("patterns").
@@ -70,7 +73,10 @@ def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, m
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             heuristics=build_heuristics(enabled, disabled))
     before, start = load_checkpoint(resume, network, domain, lower_dim) if resume else ({}, None)
-    search = RegionSearch(network, domain, backend=solver, options=options)
+    engine = build_engine(workers, scheduler, dask_local)
+    search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
+              ParallelSearch(network, domain, engine, backend=solver, options=options, budget=item_budget(item_seconds),
+                             checkpoint=checkpoint, checkpoint_every=checkpoint_every, before=before))
     interrupted = False
     with stop_on_first_sigint(search):
         try:
