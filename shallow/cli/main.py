@@ -10,6 +10,7 @@ from shallow.cli.compress import compress
 from shallow.cli.convert import convert
 from shallow.cli.count import count
 from shallow.cli.demo import demo
+from shallow.cli.enumerate import enumerate_command
 from shallow.cli.export import export
 from shallow.cli.verify import verify_command
 
@@ -22,6 +23,6 @@ def cli(verbose):
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (count, convert, verify_command, export, compress, demo):
+for command in (count, convert, verify_command, export, compress, demo, enumerate_command):
     cli.add_command(command)
 verify_command.name = "verify"
