@@ -102,6 +102,11 @@ class LocalEngine(Engine):
         """Process ids of the current workers."""
         return [w.process.pid for w in self._workers]
 
+    @property
+    def busy_pids(self) -> list[int]:
+        """Process ids of the workers running an item now."""
+        return [w.process.pid for w in self._workers if w.item is not None]
+
     def _replace(self, i: int) -> None:
         old = self._workers[i]
         if old.process.is_alive():

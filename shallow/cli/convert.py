@@ -8,6 +8,7 @@ import time
 import click
 
 from enumerator import RegionSearch, SearchOptions
+from enumerator.parallel import ParallelSearch
 from shallow.build import build
 from shallow.cli.options import (
     build_domain,
@@ -19,25 +20,51 @@ from shallow.cli.options import (
     search_options,
     with_progress,
 )
+from shallow.cli.parallel_options import build_engine, item_budget, parallel_options
 from shallow.io import save_shallow
 
 
 def convert_network(network, domain, *, full_dim_only=False, compress=True, solver="highs",
-                    heuristics=None, max_regions=None, time_limit=None, progress=True):
+                    heuristics=None, max_regions=None, time_limit=None, progress=True, engine=None, budget=None):
     """Enumerate, then build; returns ``(shallow, search)`` (shared by ``convert`` and ``demo``).
+
+    ``engine`` (an :class:`enumerator.parallel.Engine`) spreads the search over its
+    workers with work items of ``budget``; None searches in-process.
 
     Raises ClickException if the enumeration ended early: a partial shallow network
     would silently be 0 on the regions it lacks.
     """
     options = SearchOptions(include_lower_dim=not full_dim_only, max_regions=max_regions,
                             time_limit=time_limit, **({"heuristics": heuristics} if heuristics else {}))
-    search = RegionSearch(network, domain, backend=solver, options=options)
+    search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
+              ParallelSearch(network, domain, engine, backend=solver, options=options, budget=budget))
     regions = list(with_progress(search.run(), show=progress))
     if not search.complete:
         raise click.ClickException(
             f"enumeration ended early ({search.stop_reason}) after {len(regions)} patterns; "
             "no shallow network written (it would be 0 on the missing regions)")
     return build(network, regions, domain, compress=compress, includes_lower_dim=not full_dim_only), search
+
+
+def convert_stored(network, path, domain_given, *, full_dim_only=False, compress=True):
+    """Build from the region store at ``path`` (``enumerate -o``); returns ``(shallow, store)``.
+
+    The domain is the store's (``domain_given``, if not None, must equal it); the
+    store must be complete, and hold lower-dimensional patterns unless ``full_dim_only``.
+    """
+    from enumerator.regionstore import RegionStore
+
+    store = RegionStore(path)
+    if not store.complete:
+        raise click.ClickException(f"{path}: the enumeration that wrote it did not finish; "
+                                   "no shallow network written (it would be 0 on the missing regions)")
+    if domain_given is not None and domain_given.to_metadata() != store.domain.to_metadata():
+        raise click.ClickException(f"{path}: regions over {store.domain.describe()}, not {domain_given.describe()}")
+    if not (full_dim_only or store.include_lower_dim):
+        raise click.ClickException(f"{path}: holds full-dimensional regions only; use --full-dim-only, "
+                                   "or enumerate with --lower-dim")
+    regions = (r for r in store.regions(network) if r.full_dimensional or not full_dim_only)
+    return build(network, regions, store.domain, compress=compress, includes_lower_dim=not full_dim_only), store
 
 
 @click.command(short_help="Build the equivalent three-layer network.")
@@ -48,10 +75,13 @@ def convert_network(network, domain, *, full_dim_only=False, compress=True, solv
               help="Build from full-dimensional regions only (smaller; may differ on region boundaries).")
 @click.option("--no-compress", is_flag=True, help="Keep every constraint and do not share units.")
 @search_options
+@parallel_options
+@click.option("--regions", "regions_path", type=click.Path(exists=True), default=None,
+              help="Build from the regions stored by `enumerate -o` instead of enumerating.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
 def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, solver, enabled, disabled,
-            max_regions, time_limit, as_json):
+            max_regions, time_limit, workers, scheduler, dask_local, item_seconds, regions_path, as_json):
     """Enumerate the regions of NET.npz and write the equivalent shallow network.
 
     By default every realizable pattern is used, so the shallow network equals the
@@ -61,14 +91,23 @@ def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, s
     t0 = time.perf_counter()
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
-    shallow, search = convert_network(network, domain, full_dim_only=full_dim_only, compress=not no_compress,
-                                      solver=solver, heuristics=build_heuristics(enabled, disabled),
-                                      max_regions=max_regions, time_limit=time_limit)
+    if regions_path:
+        given = domain if (box or unbounded or polytope) else None
+        shallow, store = convert_stored(network, regions_path, given, full_dim_only=full_dim_only,
+                                        compress=not no_compress)
+        domain, search_counts = store.domain, store.counts
+    else:
+        shallow, search = convert_network(network, domain, full_dim_only=full_dim_only, compress=not no_compress,
+                                          solver=solver, heuristics=build_heuristics(enabled, disabled),
+                                          max_regions=max_regions, time_limit=time_limit,
+                                          engine=build_engine(workers, scheduler, dask_local),
+                                          budget=item_budget(item_seconds))
+        search_counts = search.stats.as_dict()
     save_shallow(shallow, output)
     md = shallow.metadata
     report = {"output": output, "regions": md["regions"], "patterns": md["patterns"], "widths": md["widths"],
               "widths_uncompressed": md["widths_uncompressed"], "seconds": round(time.perf_counter() - t0, 3),
-              "search": search.stats.as_dict()}
+              "search": search_counts}
     if as_json:
         click.echo(json.dumps(report))
         return

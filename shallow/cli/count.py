@@ -21,7 +21,7 @@ from shallow.cli.options import (
     search_options,
     with_progress,
 )
-from shallow.cli.parallel_options import build_engine, item_budget, parallel_options
+from shallow.cli.parallel_options import build_engine, checkpoint_every_option, item_budget, parallel_options
 
 
 @contextlib.contextmanager
@@ -58,6 +58,7 @@ def add_counts(before: dict, now: dict) -> dict:
 @click.option("--resume", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Continue the run saved in this checkpoint (counts add up).")
 @parallel_options
+@checkpoint_every_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
 def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, max_regions, time_limit,

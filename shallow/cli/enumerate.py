@@ -35,7 +35,7 @@ from shallow.cli.options import (
     search_options,
     with_progress,
 )
-from shallow.cli.parallel_options import build_engine, item_budget, parallel_options
+from shallow.cli.parallel_options import build_engine, checkpoint_every_option, item_budget, parallel_options
 
 CHECKPOINT = "checkpoint.json"
 
@@ -68,6 +68,7 @@ def _prepare_directory(out: Path, resume: bool, network, domain, lower_dim: bool
 @search_options
 @click.option("--resume", is_flag=True, help="Continue the directory run saved in OUTPUT/checkpoint.json.")
 @parallel_options
+@checkpoint_every_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
 def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, enabled, disabled, max_regions,

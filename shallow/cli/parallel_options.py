@@ -13,12 +13,16 @@ import click
 from enumerator.parallel import Engine, ItemBudget, LocalEngine, available_cores
 
 
+def checkpoint_every_option(f):
+    """``--checkpoint-every SECONDS`` of a parallel run that checkpoints."""
+    return click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=60.0,
+                        show_default=True, metavar="SECONDS",
+                        help="With an engine and a checkpoint: save the finished counts and open subtrees "
+                             "this often.")(f)
+
+
 def parallel_options(f):
-    """``--workers [K] | --scheduler ADDRESS | --dask-local K``, ``--item-seconds``,
-    ``--checkpoint-every``."""
-    f = click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=60.0,
-                     show_default=True, metavar="SECONDS",
-                     help="With workers and a checkpoint: save the finished counts and open subtrees this often.")(f)
+    """``--workers [K] | --scheduler ADDRESS | --dask-local K`` and ``--item-seconds``."""
     f = click.option("--item-seconds", type=click.FloatRange(min=0, min_open=True), default=0.5,
                      show_default=True, metavar="SECONDS",
                      help="Budget of one work item; its unfinished subtrees go back to the queue.")(f)
