@@ -307,6 +307,8 @@ class ParallelSearch:
         return WorkItem(key, frontier.pop(k), regions, seconds, materialize)
 
     def _save(self, frontier: _Frontier, in_flight: dict) -> None:
+        if any(item.subtrees is None for item in in_flight.values()):
+            return  # the first item (the whole tree) is still running: nothing to save yet
         open_work = frontier.snapshot()
         for item in in_flight.values():
             open_work += list(item.subtrees)
