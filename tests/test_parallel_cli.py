@@ -32,9 +32,10 @@ def net_and_patterns(tmp_path_factory):
     return net, path, [r.pattern for r in enumerate_regions(net).regions]
 
 
-def kill_after_checkpoints(args, checkpoint: Path, net, items: int = 4) -> dict:
-    """Run the CLI in a subprocess, SIGKILL it once ``checkpoint`` counts ``items``
-    finished items with work left, and return that checkpoint's counts."""
+def kill_after_checkpoints(args, checkpoint: Path, net, items: int = 4, sig=signal.SIGKILL) -> dict:
+    """Run the CLI in a subprocess, send it ``sig`` once ``checkpoint`` counts ``items``
+    finished items with work left; returns the checkpoint's counts after it ended and
+    the process's stdout and exit code."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "shallow", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
@@ -47,33 +48,45 @@ def kill_after_checkpoints(args, checkpoint: Path, net, items: int = 4) -> dict:
                     break
             time.sleep(0.02)
         assert proc.poll() is None, proc.communicate()[1].decode()
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
+        proc.send_signal(sig)
+        out = proc.communicate(timeout=30)[0].decode()
     finally:
         if proc.poll() is None:
             proc.kill()
     counts, pending = load_checkpoint(checkpoint, net, Box.cube(ARCH[0]), False)
     assert pending, "the run ended before it was killed"
-    return counts
+    return counts, out, proc.returncode
 
 
 def test_count_killed_midway_resumes_to_the_serial_count(net_and_patterns, tmp_path):
     net, path, patterns = net_and_patterns
     ck = tmp_path / "ck.json"
-    killed = kill_after_checkpoints(["count", str(path), "--workers", "2", "--item-seconds", "0.01",
+    killed, _, code = kill_after_checkpoints(["count", str(path), "--workers", "2", "--item-seconds", "0.01",
                                      "--checkpoint", str(ck), "--checkpoint-every", "0.01", "--json"], ck, net)
-    assert 0 < killed["regions"] < len(patterns)
+    assert code == -signal.SIGKILL and 0 < killed["regions"] < len(patterns)
     result = CliRunner().invoke(cli, ["count", str(path), "--resume", str(ck), "--json"])
     report = json.loads(result.stdout)
+    assert report["complete"] and report["regions"] == len(patterns)
+
+
+def test_count_stopped_by_ctrl_c_resumes_to_the_serial_count(net_and_patterns, tmp_path):
+    net, path, patterns = net_and_patterns
+    ck = tmp_path / "ck.json"
+    stopped, out, code = kill_after_checkpoints(["count", str(path), "--workers", "2", "--item-seconds", "0.01",
+                                      "--checkpoint", str(ck), "--checkpoint-every", "0.01", "--json"], ck, net,
+                                            sig=signal.SIGINT)  # the first Ctrl-C: finish the items in flight, save
+    assert code in (exits.OK, exits.INCOMPLETE) and json.loads(out)["stop_reason"] == "stopped"
+    assert 0 < stopped["regions"] == json.loads(out)["regions"] < len(patterns)
+    report = json.loads(CliRunner().invoke(cli, ["count", str(path), "--resume", str(ck), "--json"]).stdout)
     assert report["complete"] and report["regions"] == len(patterns)
 
 
 def test_enumerate_directory_killed_midway_resumes_with_each_region_once(net_and_patterns, tmp_path):
     net, path, patterns = net_and_patterns
     out = tmp_path / "regions"
-    kill_after_checkpoints(["enumerate", str(path), "-o", str(out), "--workers", "2", "--item-seconds", "0.01",
+    _, _, code = kill_after_checkpoints(["enumerate", str(path), "-o", str(out), "--workers", "2", "--item-seconds", "0.01",
                             "--checkpoint-every", "0.01"], out / "checkpoint.json", net)
-    assert not (out / "manifest.json").exists()
+    assert code == -signal.SIGKILL and not (out / "manifest.json").exists()
     runner = CliRunner()
     assert "--resume" in runner.invoke(cli, ["enumerate", str(path), "-o", str(out)]).output
     result = runner.invoke(cli, ["enumerate", str(path), "-o", str(out), "--resume", "--json"])
