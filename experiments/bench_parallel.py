@@ -4,7 +4,8 @@ Every configuration runs in a fresh Python process (so peak-memory figures are i
 own): the serial in-process search, the local process pool and a Dask LocalCluster
 with 1, 2 and more workers (up to the cores available).  Each run enumerates the net
 over [-1, 1]^n keeping only the patterns (``--count-only``: counts only, no regions
-sent back), and reports wall seconds, regions/s, the speedup over serial, and a
+sent back), and reports wall seconds, regions/s, the speedup over serial (also
+without the engine's start-up: spawning workers, starting a LocalCluster), and a
 SHA-256 of the sorted pattern set, which must equal the serial run's.  Memory:
 ``ru_maxrss`` of the coordinating process and of its largest waited-for child
 (``resource.getrusage``), and the coordinator's peak of Python allocations
@@ -76,8 +77,10 @@ def run_one(arch, seed, engine_name, workers, item_seconds, count_only) -> dict:
     tracemalloc.stop()
     assert search.complete, search.stop_reason
     regions = search.stats.regions
+    startup = getattr(search, "startup_seconds", 0.0)
     return {"engine": engine_name, "workers": workers, "regions": regions, "seconds": round(wall, 3),
-            "regions_per_s": round(regions / wall, 1), "patterns_sha256": digest.hexdigest() if digest else None,
+            "startup_seconds": round(startup, 3), "regions_per_s": round(regions / wall, 1),
+            "patterns_sha256": digest.hexdigest() if digest else None,
             "parent_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MIB, 1),
             "children_maxrss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / MIB, 1),
             "parent_tracemalloc_peak_mib": round(peak / 2**20, 1)}
@@ -153,6 +156,7 @@ def main() -> None:
         for k in workers:
             r = child(["--one", engine, str(k), *common])
             r["speedup"] = round(serial["seconds"] / r["seconds"], 2)
+            r["speedup_after_startup"] = round(serial["seconds"] / (r["seconds"] - r["startup_seconds"]), 2)
             r["same_regions"] = (r["regions"] == serial["regions"]
                                  and r["patterns_sha256"] == serial["patterns_sha256"])
             print(json.dumps(r), flush=True)

@@ -252,6 +252,7 @@ class ParallelSearch:
         self._running = False
         self.items_done = 0
         self.items_lost = 0
+        self.startup_seconds = 0.0  # starting the engine's workers, included in the run's seconds
         self.complete, self.stop_reason, self.pending = False, "not started", None
         self._stop_requested = False
 
@@ -335,10 +336,12 @@ class ParallelSearch:
         last_save = time.perf_counter()
         clean = False
         self.engine.start(self.context)
+        self.startup_seconds = time.perf_counter() - self._t0
         try:
             reason = ""
-            if first is None:
-                item = dataclasses.replace(self._item(next(keys), frontier, materialize), subtrees=None)
+            if first is None:  # one region only: its path's deferred siblings fill the frontier at once
+                item = dataclasses.replace(self._item(next(keys), frontier, materialize), subtrees=None,
+                                           max_regions=1)
                 self.engine.submit(item)
                 in_flight[item.key] = item
             while True:

@@ -8,7 +8,8 @@ knows which item each worker holds: when a worker's pipe reaches end-of-file or 
 process is gone, its item is reported as :class:`ItemLost` (its partial work was never
 merged) and a fresh worker takes its place.  Workers ignore SIGINT (Ctrl-C is the
 coordinator's to handle) and exit when the coordinator's end of the pipe closes.
-Workers start with the ``spawn`` method: no state is inherited from the parent's threads.
+Workers start with the ``spawn`` method (no state is inherited from the parent's
+threads); :meth:`LocalEngine.start` returns when every worker has imported the code.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class _WorkerError:
 
 def _worker_main(conn, context: SearchContext) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn.send("ready")  # imports done, context received
     while True:
         try:
             item = conn.recv()
@@ -69,6 +71,16 @@ class _Worker:
         self.process.start()
         child.close()
         self.item: WorkItem | None = None
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until the worker has started; RuntimeError if it died or hung."""
+        try:
+            if self.conn.poll(timeout) and self.conn.recv() == "ready":
+                return
+        except (EOFError, OSError):
+            pass
+        self.process.join(0.1)
+        raise RuntimeError(f"worker process {self.process.pid} failed to start (exit code {self.process.exitcode})")
 
     def stop(self, wait: float) -> None:
         try:
@@ -96,6 +108,8 @@ class LocalEngine(Engine):
     def start(self, context):
         self._context = context
         self._workers = [_Worker(self._ctx, context) for _ in range(self.slots)]
+        for w in self._workers:
+            w.wait_ready()
 
     @property
     def pids(self) -> list[int]:
@@ -114,6 +128,7 @@ class LocalEngine(Engine):
         old.process.join(1.0)
         old.conn.close()
         self._workers[i] = _Worker(self._ctx, self._context)
+        self._workers[i].wait_ready()
         self.restarted += 1
 
     def submit(self, item):

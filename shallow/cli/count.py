@@ -68,6 +68,9 @@ def count(net, box, unbounded, polytope, lower_dim, solver, enabled, disabled, m
     With --lower-dim, also count every realizable canonical pattern ("patterns").
     Ctrl-C stops at the next region and prints the partial counts (with
     --checkpoint, resumable by --resume); a second Ctrl-C aborts at once (exit 130).
+    --workers, --scheduler or --dask-local split the search into work items run by
+    local processes or a Dask cluster (same counts; with --checkpoint, also saved
+    every --checkpoint-every seconds).
     """
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
