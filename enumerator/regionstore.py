@@ -42,7 +42,7 @@ from enumerator.network import ReLUNetwork
 from enumerator.region import Region, pack_pattern, unpack_pattern
 
 __all__ = ["RegionStoreError", "RegionWriter", "RegionStore", "pattern_maps", "write_regions", "read_regions",
-           "MANIFEST", "shard_name"]
+           "MANIFEST", "shard_name", "require_pyarrow"]
 
 FORMAT = "relu-shallow-regions"
 VERSION = 1
@@ -54,7 +54,8 @@ class RegionStoreError(ValueError):
     belongs to another network."""
 
 
-def _pyarrow():
+def require_pyarrow():
+    """``(pyarrow, pyarrow.parquet)``, or ImportError with the install command."""
     try:
         import pyarrow
         import pyarrow.parquet
@@ -101,7 +102,7 @@ class RegionWriter:
 
     def __init__(self, path: str | PathLike, network: ReLUNetwork, domain: Domain, include_lower_dim: bool,
                  chunk_rows: int = 50_000):
-        pa, pq = _pyarrow()
+        pa, pq = require_pyarrow()
         self._pa = pa
         n, m = network.n_inputs, network.n_outputs
         self.n, self.m, self.N = n, m, network.n_neurons
@@ -192,7 +193,7 @@ class RegionStore:
     """
 
     def __init__(self, path: str | PathLike):
-        _, pq = _pyarrow()
+        _, pq = require_pyarrow()
         self.path = Path(path)
         if self.path.is_dir():
             manifest = self.path / MANIFEST
@@ -253,7 +254,7 @@ class RegionStore:
         if self.metadata["source_hash"] != network.source_hash:
             raise RegionStoreError(f"{self.path}: regions of another network "
                                    f"(source hash {self.metadata['source_hash'][:12]}...)")
-        _, pq = _pyarrow()
+        _, pq = require_pyarrow()
         n, m, N = network.n_inputs, network.n_outputs, network.n_neurons
         for file in self.files:
             for batch in pq.ParquetFile(file).iter_batches(batch_size=batch_rows):

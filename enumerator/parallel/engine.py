@@ -335,9 +335,9 @@ class ParallelSearch:
             frontier.push(first)
         last_save = time.perf_counter()
         clean = False
-        self.engine.start(self.context)
-        self.startup_seconds = time.perf_counter() - self._t0
         try:
+            self.engine.start(self.context)
+            self.startup_seconds = time.perf_counter() - self._t0
             reason = ""
             if first is None:  # one region only: its path's deferred siblings fill the frontier at once
                 item = dataclasses.replace(self._item(next(keys), frontier, materialize), subtrees=None,

@@ -20,7 +20,7 @@ from shallow.cli.options import (
     search_options,
     with_progress,
 )
-from shallow.cli.parallel_options import build_engine, item_budget, parallel_options
+from shallow.cli.parallel_options import build_engine, item_budget, parallel_options, require_parquet
 from shallow.io import save_shallow
 
 
@@ -54,6 +54,7 @@ def convert_stored(network, path, domain_given, *, full_dim_only=False, compress
     """
     from enumerator.regionstore import RegionStore
 
+    require_parquet()
     store = RegionStore(path)
     if not store.complete:
         raise click.ClickException(f"{path}: the enumeration that wrote it did not finish; "

@@ -35,7 +35,13 @@ from shallow.cli.options import (
     search_options,
     with_progress,
 )
-from shallow.cli.parallel_options import build_engine, checkpoint_every_option, item_budget, parallel_options
+from shallow.cli.parallel_options import (
+    build_engine,
+    checkpoint_every_option,
+    item_budget,
+    parallel_options,
+    require_parquet,
+)
 
 CHECKPOINT = "checkpoint.json"
 
@@ -80,6 +86,7 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
     (enumerator.regionstore).  Ctrl-C stops at the next item (exit 3; a directory run
     resumes with --resume); a second Ctrl-C aborts (exit 130).
     """
+    require_parquet()
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,

@@ -55,6 +55,16 @@ def build_engine(workers: int | None, scheduler: str | None, dask_local: int | N
     return None
 
 
+def require_parquet() -> None:
+    """ClickException with the install command when pyarrow is missing."""
+    from enumerator.regionstore import require_pyarrow
+
+    try:
+        require_pyarrow()
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def item_budget(item_seconds: float) -> ItemBudget:
     """The work-item budget from ``--item-seconds``."""
     return ItemBudget(seconds=item_seconds)
