@@ -69,7 +69,7 @@ class DaskEngine(Engine):
         distributed = import_distributed()
         try:
             done, _ = distributed.wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
+        except (TimeoutError, distributed.TimeoutError):
             return []
         out: list[ItemResult | ItemLost] = []
         for future in done:
