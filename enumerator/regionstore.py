@@ -38,11 +38,12 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from enumerator.domain import Domain, domain_from_metadata
+from enumerator.files import atomic_output
 from enumerator.network import ReLUNetwork
 from enumerator.region import Region, pack_pattern, unpack_pattern
 
 __all__ = ["RegionStoreError", "RegionWriter", "RegionStore", "pattern_maps", "write_regions", "read_regions",
-           "MANIFEST", "shard_name", "require_pyarrow"]
+           "MANIFEST", "shard_name", "require_pyarrow", "write_manifest"]
 
 FORMAT = "relu-shallow-regions"
 VERSION = 1
@@ -177,6 +178,17 @@ def write_regions(path: str | PathLike, regions: Iterable[Region], network: ReLU
         writer.write_many(regions)
         writer.close(complete, counts)
         return writer.rows
+
+
+def write_manifest(directory: str | PathLike, complete: bool, counts: dict) -> list[str]:
+    """Write ``manifest.json`` of a shard directory (atomically), listing the shards in
+    it now; returns their names.  Readers take the shards from the manifest only."""
+    folder = Path(directory)
+    shards = sorted(p.name for p in folder.glob("part-*.parquet"))
+    with atomic_output(folder / MANIFEST) as tmp:
+        tmp.write_text(json.dumps({"format": FORMAT, "version": VERSION, "complete": complete, "shards": shards,
+                                   "counts": counts}))
+    return shards
 
 
 class RegionStore:

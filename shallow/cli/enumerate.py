@@ -22,7 +22,7 @@ import click
 from enumerator import RegionSearch, SearchOptions, load_checkpoint
 from enumerator.files import atomic_output
 from enumerator.parallel import ParallelSearch, SerialEngine
-from enumerator.regionstore import MANIFEST, RegionWriter, shard_name, write_regions
+from enumerator.regionstore import MANIFEST, RegionWriter, shard_name, write_manifest, write_regions
 from shallow.cli import exits
 from shallow.cli.count import stop_on_first_sigint
 from shallow.cli.options import (
@@ -109,7 +109,7 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
                     interrupted = True
             counts = search.stats.as_dict()
             if interrupted:
-                raise SystemExit(exits.ABORTED)  # leaves no file behind
+                sys.exit(exits.ABORTED)  # leaves no file behind
             writer.close(search.complete, counts)
         rows, files = writer.rows, 1
     else:
@@ -128,11 +128,7 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
         if interrupted:
             sys.exit(exits.ABORTED)  # the last periodic checkpoint stays valid
         counts = search.checkpoint_counts()
-        shards = sorted(p.name for p in out.glob("part-*.parquet"))
-        with atomic_output(out / MANIFEST) as tmp:
-            tmp.write_text(json.dumps({"format": "relu-shallow-regions", "complete": search.complete,
-                                       "shards": shards, "counts": counts}))
-        rows, files = counts["patterns"], len(shards)
+        rows, files = counts["patterns"], len(write_manifest(out, search.complete, counts))
     report = {"output": str(out), "rows": rows, "files": files, "regions": counts["regions"],
               "patterns": counts["patterns"], "complete": search.complete, "stop_reason": search.stop_reason,
               "seconds": round(counts["seconds"], 3)}
