@@ -2,11 +2,15 @@
 
 Every configuration runs in a fresh Python process (so peak-memory figures are its
 own): the serial in-process search, the local process pool and a Dask LocalCluster
-with 1, 2 and more workers (up to the cores available).  Each run enumerates the net
+with 1, 2 and more workers (up to the cores available), between two serial runs
+whose mean is the baseline of the speedups.  Each run enumerates the net
 over [-1, 1]^n keeping only the patterns (``--count-only``: counts only, no regions
 sent back), and reports wall seconds, regions/s, the speedup over serial (also
 without the engine's start-up: spawning workers, starting a LocalCluster), and a
-SHA-256 of the sorted pattern set, which must equal the serial run's.  Memory:
+SHA-256 of the sorted pattern set, which must equal the serial run's.  On a busy
+machine wall-clock speedups are noise; ``cpu_overhead`` (CPU seconds of the run, its
+workers included, over the serial run's) is not: ``k / cpu_overhead`` bounds the
+speedup k otherwise idle cores can give.  Memory:
 ``ru_maxrss`` of the coordinating process and of its largest waited-for child
 (``resource.getrusage``), and the coordinator's peak of Python allocations
 (``tracemalloc``).  Then ``--stream-rows`` synthetic regions (the net's shapes) are
@@ -78,8 +82,11 @@ def run_one(arch, seed, engine_name, workers, item_seconds, count_only) -> dict:
     assert search.complete, search.stop_reason
     regions = search.stats.regions
     startup = getattr(search, "startup_seconds", 0.0)
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
     return {"engine": engine_name, "workers": workers, "regions": regions, "seconds": round(wall, 3),
-            "startup_seconds": round(startup, 3), "regions_per_s": round(regions / wall, 1),
+            "startup_seconds": round(startup, 3), "cpu_seconds": round(cpu, 2),
+            "regions_per_s": round(regions / wall, 1),
             "patterns_sha256": digest.hexdigest() if digest else None,
             "parent_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MIB, 1),
             "children_maxrss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / MIB, 1),
@@ -151,16 +158,23 @@ def main() -> None:
     common += ["--count-only"] if args.count_only else []
     serial = child(["--one", "serial", "1", *common])
     print(json.dumps(serial), flush=True)
-    runs = [serial]
-    for engine in args.engines:
-        for k in workers:
+    runs = []
+    for k in workers:  # engines interleaved, so a change in the machine's load hits both alike
+        for engine in args.engines:
             r = child(["--one", engine, str(k), *common])
-            r["speedup"] = round(serial["seconds"] / r["seconds"], 2)
-            r["speedup_after_startup"] = round(serial["seconds"] / (r["seconds"] - r["startup_seconds"]), 2)
-            r["same_regions"] = (r["regions"] == serial["regions"]
-                                 and r["patterns_sha256"] == serial["patterns_sha256"])
             print(json.dumps(r), flush=True)
             runs.append(r)
+    serial_after = child(["--one", "serial", "1", *common])  # brackets the runs: load drift shows here
+    print(json.dumps(serial_after), flush=True)
+    base = (serial["seconds"] + serial_after["seconds"]) / 2
+    cpu_base = (serial["cpu_seconds"] + serial_after["cpu_seconds"]) / 2
+    for r in runs:
+        r["cpu_overhead"] = round(r["cpu_seconds"] / cpu_base, 3)  # load-independent cost of splitting
+        r["speedup"] = round(base / r["seconds"], 2)
+        r["speedup_after_startup"] = round(base / (r["seconds"] - r["startup_seconds"]), 2)
+        r["same_regions"] = (r["regions"] == serial["regions"] == serial_after["regions"]
+                             and r["patterns_sha256"] == serial["patterns_sha256"])
+    runs = [serial, *runs, serial_after]
     stream = child(["--stream-only", "--arch", args.arch, "--stream-rows", str(args.stream_rows)])
     stream["under_1_gib"] = stream["maxrss_mib"] < 1024
     print(json.dumps(stream), flush=True)
