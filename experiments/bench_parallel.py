@@ -12,8 +12,8 @@ machine wall-clock speedups are noise; ``cpu_overhead`` (CPU seconds of the run,
 workers included, over the serial run's) is not: ``k / cpu_overhead`` bounds the
 speedup k otherwise idle cores can give.  Memory:
 ``ru_maxrss`` of the coordinating process and of its largest waited-for child
-(``resource.getrusage``), and the coordinator's peak of Python allocations
-(``tracemalloc``).  Then ``--stream-rows`` synthetic regions (the net's shapes) are
+(``resource.getrusage``), and with ``--tracemalloc`` the coordinator's peak of Python
+allocations (it slows the coordinator, so not by default).  Then ``--stream-rows`` synthetic regions (the net's shapes) are
 streamed to one Parquet file and read back; its process's ``ru_maxrss`` must stay
 under 1 GiB.
 
@@ -52,10 +52,11 @@ from enumerator.regionstore import RegionStore, RegionWriter  # noqa: E402
 MIB = 1024.0  # ru_maxrss is in KiB on Linux
 
 
-def run_one(arch, seed, engine_name, workers, item_seconds, count_only) -> dict:
+def run_one(arch, seed, engine_name, workers, item_seconds, count_only, trace) -> dict:
     """One configuration in this process; returns its figures."""
     net = he_normal_network(arch, seed=seed)
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     t0 = time.perf_counter()
     if engine_name == "serial":
         search = RegionSearch(net)
@@ -77,7 +78,7 @@ def run_one(arch, seed, engine_name, workers, item_seconds, count_only) -> dict:
         for p in patterns:
             digest.update(p)
     wall = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
+    peak = tracemalloc.get_traced_memory()[1] if trace else None
     tracemalloc.stop()
     assert search.complete, search.stop_reason
     regions = search.stats.regions
@@ -90,7 +91,7 @@ def run_one(arch, seed, engine_name, workers, item_seconds, count_only) -> dict:
             "patterns_sha256": digest.hexdigest() if digest else None,
             "parent_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MIB, 1),
             "children_maxrss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / MIB, 1),
-            "parent_tracemalloc_peak_mib": round(peak / 2**20, 1)}
+            "parent_tracemalloc_peak_mib": round(peak / 2**20, 1) if trace else None}
 
 
 def synthetic_regions(arch, rows: int, seed: int = 0):
@@ -136,6 +137,8 @@ def main() -> None:
     ap.add_argument("--engines", nargs="*", default=["local", "dask"], choices=["local", "dask"])
     ap.add_argument("--item-seconds", type=float, default=0.5)
     ap.add_argument("--count-only", action="store_true", help="count without sending regions back")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="also trace the coordinator's Python allocations (slows it: timings suffer)")
     ap.add_argument("--stream-rows", type=int, default=1_000_000)
     ap.add_argument("--quick", action="store_true", help="small net, 20,000 streamed rows (smoke test)")
     ap.add_argument("--out", default=str(ROOT / "experiments" / "results" / "bench_parallel.json"))
@@ -147,7 +150,7 @@ def main() -> None:
     arch = parse_architecture(args.arch)
     if args.one:
         print(json.dumps(run_one(arch, args.seed, args.one[0], int(args.one[1]), args.item_seconds,
-                                 args.count_only)))
+                                 args.count_only, args.tracemalloc)))
         return
     if args.stream_only:
         print(json.dumps(stream_one(arch, args.seed, args.stream_rows)))
@@ -155,7 +158,7 @@ def main() -> None:
     cores = available_cores()
     workers = args.workers or sorted({1, 2, *[k for k in (4, 8, 16) if k <= cores]})
     common = ["--arch", args.arch, "--seed", str(args.seed), "--item-seconds", str(args.item_seconds)]
-    common += ["--count-only"] if args.count_only else []
+    common += (["--count-only"] if args.count_only else []) + (["--tracemalloc"] if args.tracemalloc else [])
     serial = child(["--one", "serial", "1", *common])
     print(json.dumps(serial), flush=True)
     runs = []
@@ -180,7 +183,7 @@ def main() -> None:
     print(json.dumps(stream), flush=True)
     result = {"net": f"he-normal {args.arch} seed {args.seed} over [-1, 1]^{arch[0]}", "cores": cores,
               "machine": platform.platform(), "python": platform.python_version(),
-              "item_seconds": args.item_seconds,
+              "item_seconds": args.item_seconds, "tracemalloc": args.tracemalloc,
               "mode": "count only" if args.count_only else "regions sent back, pattern sets compared",
               "runs": runs, "stream": stream}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
