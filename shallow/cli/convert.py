@@ -10,6 +10,7 @@ import click
 import numpy as np
 
 from enumerator import RegionSearch, SearchOptions
+from enumerator.parallel import ParallelSearch
 from shallow.build import build
 from shallow.cli import exits
 from shallow.cli.options import (
@@ -29,6 +30,7 @@ from shallow.cli.options import (
     search_options,
     with_progress,
 )
+from shallow.cli.parallel_options import build_engine, item_budget, parallel_options, require_parquet
 from shallow.io import save_shallow
 
 #: The build holds about as much again as the stored regions (rows, units, sparse triplets).
@@ -73,8 +75,11 @@ def collect_regions(search: RegionSearch, max_memory: int | None, progress: bool
 
 def convert_network(network, domain, *, full_dim_only=False, compress=True, solver="highs",
                     heuristics=None, max_regions=None, time_limit=None, progress=True,
-                    max_memory: int | None = None, interrupts: Interrupts | None = None):
+                    max_memory: int | None = None, interrupts: Interrupts | None = None, engine=None, budget=None):
     """Enumerate, then build; returns ``(shallow, search)`` (shared by ``convert`` and ``demo``).
+
+    ``engine`` (an :class:`enumerator.parallel.Engine`) spreads the search over its
+    workers with work items of ``budget``; None searches in-process.
 
     Raises :class:`IncompleteRun` (exit 3) if the enumeration ended early (a limit,
     ``max_memory`` bytes, or a first Ctrl-C through ``interrupts``): a partial shallow
@@ -83,7 +88,8 @@ def convert_network(network, domain, *, full_dim_only=False, compress=True, solv
     """
     options = SearchOptions(include_lower_dim=not full_dim_only, max_regions=max_regions,
                             time_limit=time_limit, **({"heuristics": heuristics} if heuristics else {}))
-    search = RegionSearch(network, domain, backend=solver, options=options)
+    search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
+              ParallelSearch(network, domain, engine, backend=solver, options=options, budget=budget))
     if interrupts is not None:
         interrupts.on_first = search.request_stop
     regions, memory_stop = collect_regions(search, max_memory, progress)
@@ -101,6 +107,28 @@ def convert_network(network, domain, *, full_dim_only=False, compress=True, solv
     return build(network, regions, domain, compress=compress, includes_lower_dim=not full_dim_only), search
 
 
+def convert_stored(network, path, domain_given, *, full_dim_only=False, compress=True):
+    """Build from the region store at ``path`` (``enumerate -o``); returns ``(shallow, store)``.
+
+    The domain is the store's (``domain_given``, if not None, must equal it); the
+    store must be complete, and hold lower-dimensional patterns unless ``full_dim_only``.
+    """
+    from enumerator.regionstore import RegionStore
+
+    require_parquet()
+    store = RegionStore(path)
+    if not store.complete:
+        raise click.ClickException(f"{path}: the enumeration that wrote it did not finish; "
+                                   "no shallow network written (it would be 0 on the missing regions)")
+    if domain_given is not None and domain_given.to_metadata() != store.domain.to_metadata():
+        raise click.ClickException(f"{path}: regions over {store.domain.describe()}, not {domain_given.describe()}")
+    if not (full_dim_only or store.include_lower_dim):
+        raise click.ClickException(f"{path}: holds full-dimensional regions only; use --full-dim-only, "
+                                   "or enumerate with --lower-dim")
+    regions = (r for r in store.regions(network) if r.full_dimensional or not full_dim_only)
+    return build(network, regions, store.domain, compress=compress, includes_lower_dim=not full_dim_only), store
+
+
 @command("Build the equivalent three-layer network.")
 @network_argument
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
@@ -114,10 +142,14 @@ def convert_network(network, domain, *, full_dim_only=False, compress=True, solv
 @click.option("--max-memory", type=ByteSize(), default=None, metavar="SIZE",
               help="Stop (exit 3, nothing written) when the estimated memory of the regions and the "
                    "build reaches SIZE (e.g. 800M, 4G).  Default: half of the memory available at start.")
+@parallel_options
+@click.option("--regions", "regions_path", type=click.Path(exists=True), default=None,
+              help="Build from the regions stored by `enumerate -o` instead of enumerating.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
 def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, solver, enabled, disabled,
-            max_regions, time_limit, max_memory, as_json):
+            max_regions, time_limit, max_memory, workers, scheduler, dask_local, item_seconds, regions_path,
+            as_json):
     """Enumerate the regions of NET.npz and write the equivalent shallow network.
 
     The shallow network equals the deep one on the whole domain, region boundaries
@@ -135,10 +167,18 @@ def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, s
     interrupts = Interrupts()
     with interrupts.installed():
         try:
-            shallow, search = convert_network(
-                network, domain, full_dim_only=full_dim_only, compress=not no_compress, solver=solver,
-                heuristics=build_heuristics(enabled, disabled), max_regions=max_regions, time_limit=time_limit,
-                max_memory=max_memory or default_max_memory(), interrupts=interrupts)
+            if regions_path:
+                given = domain if (box or unbounded or polytope) else None
+                shallow, store = convert_stored(network, regions_path, given, full_dim_only=full_dim_only,
+                                                compress=not no_compress)
+                domain, search_counts = store.domain, store.counts
+            else:
+                shallow, search = convert_network(
+                    network, domain, full_dim_only=full_dim_only, compress=not no_compress, solver=solver,
+                    heuristics=build_heuristics(enabled, disabled), max_regions=max_regions,
+                    time_limit=time_limit, max_memory=max_memory or default_max_memory(), interrupts=interrupts,
+                    engine=build_engine(workers, scheduler, dask_local), budget=item_budget(item_seconds))
+                search_counts = search.stats.as_dict()
             write_error = None
             try:
                 written = save_shallow(shallow, target)
@@ -151,7 +191,7 @@ def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, s
     md = shallow.metadata
     report = {"output": str(written) if written else None, "regions": md["regions"], "patterns": md["patterns"],
               "widths": md["widths"], "widths_uncompressed": md["widths_uncompressed"],
-              "seconds": round(time.perf_counter() - t0, 3), "search": search.stats.as_dict()}
+              "seconds": round(time.perf_counter() - t0, 3), "search": search_counts}
     if as_json:
         click.echo(json.dumps(report))
     else:

@@ -8,6 +8,7 @@ import click
 
 from enumerator import RegionSearch, SearchOptions, load_checkpoint, save_checkpoint
 from enumerator.graph import count_pieces, region_graph
+from enumerator.parallel import ParallelSearch
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
@@ -24,6 +25,7 @@ from shallow.cli.options import (
     search_options,
     with_progress,
 )
+from shallow.cli.parallel_options import build_engine, checkpoint_every_option, item_budget, parallel_options
 
 
 def add_counts(before: dict, now: dict) -> dict:
@@ -42,10 +44,12 @@ def add_counts(before: dict, now: dict) -> dict:
               help="If the run stops early (limit or Ctrl-C), write what is left to this file.")
 @click.option("--resume", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Continue the run saved in this checkpoint (counts add up).")
+@parallel_options
+@checkpoint_every_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @library_errors
 def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled, disabled, max_regions,
-          time_limit, checkpoint, resume, as_json):
+          time_limit, checkpoint, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
     """Count the full-dimensional activation regions of NET.npz over the domain.
 
     With --lower-dim, also count every realizable canonical pattern ("patterns").
@@ -54,6 +58,9 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
     A limit or Ctrl-C stops the search between LPs and prints the partial counts
     (exit 3; with --checkpoint, resumable by --resume); a second Ctrl-C aborts at
     once (exit 130).  The checkpoint is written atomically and may be the --resume file.
+    --workers, --scheduler or --dask-local split the search into work items run by
+    local processes or a Dask cluster (same counts; with --checkpoint, also saved
+    every --checkpoint-every seconds).
     """
     if checkpoint:
         checkpoint = str(output_path(checkpoint, [net, polytope], option="--checkpoint"))
@@ -65,7 +72,10 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             heuristics=build_heuristics(enabled, disabled))
     before, start = load_checkpoint(resume, network, domain, lower_dim) if resume else ({}, None)
-    search = RegionSearch(network, domain, backend=solver, options=options)
+    engine = build_engine(workers, scheduler, dask_local)
+    search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
+              ParallelSearch(network, domain, engine, backend=solver, options=options, budget=item_budget(item_seconds),
+                             checkpoint=checkpoint, checkpoint_every=checkpoint_every, before=before))
     interrupts = Interrupts()
     interrupts.on_first = search.request_stop
     with interrupts.installed():

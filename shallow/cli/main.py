@@ -13,6 +13,7 @@ from shallow.cli.compress import compress
 from shallow.cli.convert import convert
 from shallow.cli.count import count
 from shallow.cli.demo import demo
+from shallow.cli.enumerate import enumerate_command
 from shallow.cli.exits import EPILOG
 from shallow.cli.explain import explain
 from shallow.cli.export import export
@@ -35,6 +36,6 @@ def cli(ctx, verbose):
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (count, convert, verify_command, export, compress, demo, ablate, graph, explain, plot, rules, batch):
+for command in (count, convert, verify_command, export, compress, demo, ablate, graph, explain, plot, rules, batch, enumerate_command):
     cli.add_command(command)
 verify_command.name = "verify"

@@ -1,0 +1,388 @@
+"""Parallel search: a coordinator hands bounded work items to the workers of an engine.
+
+The unit of work is a :class:`WorkItem`: a few subtrees of the search tree plus a
+budget (regions and/or seconds).  A worker runs them with :class:`RegionSearch`
+(``start=`` the subtrees, the budget as ``max_regions`` / ``time_limit``) and returns
+an :class:`ItemResult`: the counters, the regions when materializing, and the
+unfinished frontier (``search.pending``).  Running the pending subtrees finds exactly
+the regions the item did not, so nothing is lost or found twice, whatever the order.
+
+:class:`ParallelSearch` is the coordinator (work stealing after dask/distributed and
+nnenum, see STYLE.md): it keeps the open frontier in a heap ordered by prefix length,
+so an idle worker always gets the subtrees nearest the root (the largest) while any
+work remains; a running item is never split, it ends on its budget and its frontier
+is re-queued.  Results are merged once, keyed by item; a run ends when the frontier is
+empty and no item is in flight.  An item whose worker died (:class:`ItemLost`) is
+re-queued whole; its regions were never merged.
+
+Checkpoints (``checkpoint=PATH``, every ``checkpoint_every`` seconds and at a clean
+stop) are consistent snapshots written with :func:`save_checkpoint` through
+:func:`atomic_output`: the counts of the finished items (plus ``items``, the number of
+finished items, which numbers region shards) and the open frontier together with the
+subtrees of the items in flight.  Resuming one (``start=pending, before=counts``)
+gives exactly the counts of an uninterrupted run.
+
+An :class:`Engine` runs items: :class:`SerialEngine` here (in-process, for tests and
+one-worker runs), :class:`enumerator.parallel.local.LocalEngine` (processes) and
+:class:`enumerator.parallel.dask.DaskEngine` (a Dask cluster).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import itertools
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from os import PathLike
+from typing import Iterator
+
+from enumerator.domain import Box, Domain
+from enumerator.files import atomic_output
+from enumerator.network import ReLUNetwork
+from enumerator.options import SearchOptions
+from enumerator.region import Region, SearchStats
+from enumerator.search import EnumerationError, RegionSearch
+from enumerator.subtree import Subtree, save_checkpoint
+
+__all__ = ["ItemBudget", "SearchContext", "WorkItem", "ItemResult", "ItemLost", "Engine", "SerialEngine",
+           "ParallelSearch", "run_item"]
+
+_COUNTERS = tuple(f.name for f in dataclasses.fields(SearchStats) if f.name != "seconds")
+
+
+@dataclass(frozen=True)
+class ItemBudget:
+    """Budget of one work item: it stops at the first region past either limit.
+
+    Attributes
+    ----------
+    regions : int or None
+        Full-dimensional regions per item.
+    seconds : float or None
+        Wall-clock seconds per item (checked at each region found).
+    max_subtrees : int
+        Most subtrees handed out in one item (more only when the frontier is long).
+    max_attempts : int
+        An item whose worker dies this many times raises :class:`EnumerationError`.
+    """
+
+    regions: int | None = None
+    seconds: float | None = 0.5
+    max_subtrees: int = 16
+    max_attempts: int = 3
+
+    def __post_init__(self):
+        if self.regions is None and self.seconds is None:
+            raise ValueError("a work item needs a budget: regions or seconds")
+        if self.regions is not None and self.regions < 1:
+            raise ValueError(f"item region budget must be >= 1, got {self.regions}")
+        if self.seconds is not None and not self.seconds > 0:
+            raise ValueError(f"item time budget must be > 0 seconds, got {self.seconds}")
+        if self.max_subtrees < 1 or self.max_attempts < 1:
+            raise ValueError("max_subtrees and max_attempts must be >= 1")
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """What every worker needs, sent to each worker once: the network, the domain,
+    the LP backend and the search options (their run limits are ignored; items carry
+    their own budget)."""
+
+    network: ReLUNetwork
+    domain: Domain
+    backend: str
+    options: SearchOptions
+
+
+@dataclass(frozen=True, eq=False)
+class WorkItem:
+    """Subtrees to search (``None``: the whole tree) under a budget; ``key`` is unique
+    in a run."""
+
+    key: int
+    subtrees: tuple[Subtree, ...] | None
+    max_regions: int | None
+    seconds: float | None
+    materialize: bool
+
+
+@dataclass(frozen=True, eq=False)
+class ItemResult:
+    """A finished item: counters (``SearchStats.as_dict()``), the unfinished subtrees
+    (empty when it completed) and its regions (None unless materializing)."""
+
+    key: int
+    counts: dict
+    pending: list[Subtree]
+    regions: list[Region] | None
+
+
+@dataclass(frozen=True, eq=False)
+class ItemLost:
+    """An item whose worker died before returning it; it is re-queued whole."""
+
+    key: int
+    reason: str
+
+
+def run_item(context: SearchContext, item: WorkItem) -> ItemResult:
+    """Run one work item (in a worker).  Raises what the search raises."""
+    options = dataclasses.replace(context.options, max_regions=item.max_regions, time_limit=item.seconds)
+    search = RegionSearch(context.network, context.domain, backend=context.backend, options=options)
+    start = None if item.subtrees is None else list(item.subtrees)
+    regions = [r for r in search.run(materialize=item.materialize, start=start)]
+    if search.stop_reason == "interrupted":
+        raise KeyboardInterrupt
+    pending = [] if search.complete else list(search.pending)
+    return ItemResult(item.key, search.stats.as_dict(), pending, regions if item.materialize else None)
+
+
+class Engine(ABC):
+    """Runs work items on workers.  Use: ``start``, then ``submit`` while fewer than
+    ``slots`` items are in flight, ``wait`` for outcomes, and ``close`` at the end."""
+
+    #: How many items to keep in flight (the number of workers).
+    slots: int = 1
+
+    @abstractmethod
+    def start(self, context: SearchContext) -> None:
+        """Start the workers and send them ``context`` (once)."""
+
+    @abstractmethod
+    def submit(self, item: WorkItem) -> None:
+        """Queue ``item`` on a free worker."""
+
+    @abstractmethod
+    def wait(self, timeout: float) -> list[ItemResult | ItemLost]:
+        """Outcomes of items that ended (at least one, unless ``timeout`` seconds passed).
+        An error raised by the search in a worker is raised here."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop the workers (abandoning items in flight) and free every resource."""
+
+    def describe(self) -> str:
+        return f"{type(self).__name__}({self.slots})"
+
+
+class SerialEngine(Engine):
+    """One in-process worker: items run inside :meth:`wait` (tests, one-worker runs)."""
+
+    slots = 1
+
+    def start(self, context):
+        self._context, self._queue = context, []
+
+    def submit(self, item):
+        self._queue.append(item)
+
+    def wait(self, timeout):
+        out = [run_item(self._context, item) for item in self._queue]
+        self._queue = []
+        return out
+
+    def close(self):
+        self._queue = []
+
+
+class _Frontier:
+    """Open subtrees, the shortest prefix (largest subtree) first; ties in arrival order."""
+
+    def __init__(self):
+        self._heap: list = []
+        self._seq = itertools.count()
+
+    def push(self, subtrees) -> None:
+        for s in subtrees:
+            heapq.heappush(self._heap, (len(s.prefix), next(self._seq), s))
+
+    def pop(self, k: int) -> tuple[Subtree, ...]:
+        return tuple(heapq.heappop(self._heap)[2] for _ in range(min(k, len(self._heap))))
+
+    def snapshot(self) -> list[Subtree]:
+        return [entry[2] for entry in sorted(self._heap)]
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+
+class ParallelSearch:
+    """A search whose work is spread over the workers of ``engine``.
+
+    Same surface as :class:`RegionSearch` (``run``, ``stats``, ``complete``,
+    ``stop_reason``, ``pending``, ``request_stop``), so callers can use either.
+    The run limits of ``options`` (``max_regions``, ``time_limit``) apply to the
+    whole run: no new item starts once one is reached, items in flight finish (within
+    their budget), and the counts may pass ``max_regions`` by up to one item.
+
+    Parameters
+    ----------
+    network, domain, backend, options
+        As for :class:`RegionSearch`.
+    engine : Engine
+        Started by :meth:`items` and closed when it ends.
+    budget : ItemBudget
+    checkpoint : path or None
+        Write a consistent checkpoint here every ``checkpoint_every`` seconds, and at
+        the end of a run that stopped cleanly (the caller may also write one from
+        ``stats`` and ``pending``).
+    before : dict or None
+        Counts of the run being resumed (from :func:`load_checkpoint`); checkpoints
+        add them, ``stats`` does not.
+    """
+
+    def __init__(self, network: ReLUNetwork, domain: Domain | None, engine: Engine, *, backend: str = "highs",
+                 options: SearchOptions | None = None, budget: ItemBudget | None = None,
+                 checkpoint: str | PathLike | None = None, checkpoint_every: float = 60.0,
+                 before: dict | None = None):
+        domain = Box.cube(network.n_inputs) if domain is None else domain
+        domain.check_dimension(network.n_inputs)
+        self.options = SearchOptions() if options is None else options
+        RegionSearch(network, domain, backend=backend, options=self.options)  # same checks, before any work
+        self.context = SearchContext(network, domain, backend, self.options)
+        self.engine = engine
+        self.budget = ItemBudget() if budget is None else budget
+        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+        self.before = dict(before or {})
+        self._totals = dict.fromkeys(_COUNTERS, 0)
+        self._t0 = time.perf_counter()
+        self._wall = 0.0
+        self._running = False
+        self.items_done = 0
+        self.items_lost = 0
+        self.startup_seconds = 0.0  # starting the engine's workers, included in the run's seconds
+        self.complete, self.stop_reason, self.pending = False, "not started", None
+        self._stop_requested = False
+
+    # -- the RegionSearch surface ---------------------------------------------------------
+    @property
+    def stats(self) -> SearchStats:
+        """Counters of the finished items of this run (not those of ``before``);
+        ``seconds`` is wall-clock time."""
+        wall = time.perf_counter() - self._t0 if self._running else self._wall
+        return SearchStats(**self._totals, seconds=wall)
+
+    def request_stop(self) -> None:
+        """Stop handing out items; items in flight finish, then the run ends with
+        ``stop_reason == "stopped"`` and ``pending`` set (safe from a signal handler)."""
+        self._stop_requested = True
+
+    def run(self, materialize: bool = True, start: list[Subtree] | None = None) -> Iterator[Region | None]:
+        """Like :meth:`RegionSearch.run`: a Region (or None when not materializing) per
+        pattern found, item by item (not in depth-first order)."""
+        for result in self.items(materialize=materialize, start=start):
+            if materialize:
+                yield from result.regions
+            else:
+                yield from itertools.repeat(None, result.counts["patterns"])
+
+    # -- the coordinator --------------------------------------------------------------------
+    def checkpoint_counts(self) -> dict:
+        """``before`` plus this run's counts (wall seconds) and finished ``items``."""
+        now = {**self.stats.as_dict(), "items": self.items_done}
+        return {k: self.before.get(k, 0) + v for k, v in now.items()}
+
+    def _limit_reached(self) -> str:
+        o = self.options
+        if self._stop_requested:
+            return "stopped"
+        if o.max_regions is not None and self._totals["regions"] >= o.max_regions:
+            return "max_regions"
+        if o.time_limit is not None and time.perf_counter() - self._t0 >= o.time_limit:
+            return "time_limit"
+        return ""
+
+    def _item(self, key: int, frontier: _Frontier, materialize: bool) -> WorkItem:
+        b, o, slots = self.budget, self.options, self.engine.slots
+        k = max(1, min(b.max_subtrees, len(frontier) // (2 * slots)))
+        regions = b.regions
+        if o.max_regions is not None:
+            left = max(1, o.max_regions - self._totals["regions"])
+            regions = left if regions is None else min(regions, left)
+        seconds = b.seconds
+        if o.time_limit is not None:
+            left = max(1e-3, o.time_limit - (time.perf_counter() - self._t0))
+            seconds = left if seconds is None else min(seconds, left)
+        return WorkItem(key, frontier.pop(k), regions, seconds, materialize)
+
+    def _save(self, frontier: _Frontier, in_flight: dict) -> None:
+        if any(item.subtrees is None for item in in_flight.values()):
+            return  # the first item (the whole tree) is still running: nothing to save yet
+        open_work = frontier.snapshot()
+        for item in in_flight.values():
+            open_work += list(item.subtrees)
+        c = self.context
+        with atomic_output(self.checkpoint) as tmp:
+            save_checkpoint(tmp, c.network, c.domain, c.options.include_lower_dim, self.checkpoint_counts(),
+                            open_work)
+
+    def items(self, materialize: bool = False, start: list[Subtree] | None = None) -> Iterator[ItemResult]:
+        """Run the search; yield each finished item's result once, after merging it.
+
+        A checkpoint taken after a yield counts that item as finished, so a consumer
+        that stores an item's regions must do so before asking for the next one.
+        """
+        frontier, in_flight, attempts = _Frontier(), {}, {}
+        keys = itertools.count()
+        self._totals = dict.fromkeys(_COUNTERS, 0)
+        self.items_done = self.items_lost = 0
+        self._t0, self._running, self._stop_requested = time.perf_counter(), True, False
+        self.complete, self.stop_reason, self.pending = False, "running", None
+        first = None if start is None else tuple(start)
+        if first is not None:
+            frontier.push(first)
+        last_save = time.perf_counter()
+        clean = False
+        try:
+            self.engine.start(self.context)
+            self.startup_seconds = time.perf_counter() - self._t0
+            reason = ""
+            if first is None:  # one region only: its path's deferred siblings fill the frontier at once
+                item = dataclasses.replace(self._item(next(keys), frontier, materialize), subtrees=None,
+                                           max_regions=1)
+                self.engine.submit(item)
+                in_flight[item.key] = item
+            while True:
+                reason = reason or self._limit_reached()
+                while not reason and frontier and len(in_flight) < self.engine.slots:
+                    item = self._item(next(keys), frontier, materialize)
+                    self.engine.submit(item)
+                    in_flight[item.key] = item
+                if not in_flight:
+                    break
+                for outcome in self.engine.wait(timeout=0.5):
+                    item = in_flight.pop(outcome.key, None)
+                    if item is None:  # a duplicate answer (a re-run task): merged already
+                        continue
+                    if isinstance(outcome, ItemLost):
+                        self.items_lost += 1
+                        attempts[item.key] = attempts.get(item.key, 0) + 1
+                        if attempts[item.key] >= self.budget.max_attempts:
+                            raise EnumerationError(f"a work item failed {attempts[item.key]} times "
+                                                   f"({outcome.reason}); giving up")
+                        retry = dataclasses.replace(item, key=next(keys))  # its worker's slot is free
+                        attempts[retry.key] = attempts.pop(item.key)
+                        self.engine.submit(retry)
+                        in_flight[retry.key] = retry
+                        continue
+                    for k in _COUNTERS:
+                        self._totals[k] += outcome.counts[k]
+                    frontier.push(outcome.pending)
+                    self.items_done += 1
+                    yield outcome
+                if self.checkpoint is not None and time.perf_counter() - last_save >= self.checkpoint_every:
+                    self._save(frontier, in_flight)
+                    last_save = time.perf_counter()
+            clean = True
+        finally:
+            self.engine.close()
+            self._wall, self._running = time.perf_counter() - self._t0, False
+        if clean:
+            if frontier:
+                self.stop_reason, self.pending = reason, frontier.snapshot()
+            else:
+                self.complete, self.stop_reason, self.pending = True, "", None
+            if self.checkpoint is not None:
+                self._save(frontier, {})

@@ -1,0 +1,178 @@
+"""A pool of local worker processes, each with its own pipe, that survives dead workers.
+
+Each worker is a :mod:`multiprocessing` process started with the search context once
+(process arguments), then loops: receive a :class:`WorkItem` on its pipe, run it,
+send the :class:`ItemResult` back.  A pipe per worker (not a shared queue) means a
+worker killed mid-message cannot corrupt anyone else's results, and the coordinator
+knows which item each worker holds: when a worker's pipe reaches end-of-file or its
+process is gone, its item is reported as :class:`ItemLost` (its partial work was never
+merged) and a fresh worker takes its place.  Workers ignore SIGINT (Ctrl-C is the
+coordinator's to handle) and exit when the coordinator's end of the pipe closes.
+Workers start with the ``spawn`` method (no state is inherited from the parent's
+threads); :meth:`LocalEngine.start` returns when every worker has imported the code.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+from multiprocessing.connection import wait as wait_connections
+
+from enumerator.parallel.engine import Engine, ItemLost, ItemResult, SearchContext, WorkItem, run_item
+
+__all__ = ["LocalEngine", "available_cores"]
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (``os.sched_getaffinity`` where it exists)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+class _WorkerError:
+    """An exception raised by the search in a worker, sent back to be raised again."""
+
+    def __init__(self, key: int, exc: BaseException):
+        self.key = key
+        try:
+            pickle.dumps(exc)
+            self.exc = exc
+        except Exception:  # an exception that does not pickle: keep its text
+            self.exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _worker_main(conn, context: SearchContext) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn.send("ready")  # imports done, context received
+    while True:
+        try:
+            item = conn.recv()
+        except (EOFError, OSError):
+            return
+        if item is None:
+            return
+        try:
+            answer = run_item(context, item)
+        except Exception as exc:
+            answer = _WorkerError(item.key, exc)
+        try:
+            conn.send(answer)
+        except (OSError, ValueError):
+            return
+
+
+class _Worker:
+    def __init__(self, ctx, context: SearchContext):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, context), daemon=True)
+        self.process.start()
+        child.close()
+        self.item: WorkItem | None = None
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until the worker has started; RuntimeError if it died or hung."""
+        try:
+            if self.conn.poll(timeout) and self.conn.recv() == "ready":
+                return
+        except (EOFError, OSError):
+            pass
+        self.process.join(0.1)
+        raise RuntimeError(f"worker process {self.process.pid} failed to start (exit code {self.process.exitcode})")
+
+    def stop(self, wait: float) -> None:
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(wait)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(1.0)
+        self.conn.close()
+
+
+class LocalEngine(Engine):
+    """``workers`` local processes (default: :func:`available_cores`)."""
+
+    def __init__(self, workers: int | None = None):
+        self.slots = available_cores() if workers is None else int(workers)
+        if self.slots < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self._ctx = multiprocessing.get_context("spawn")
+        self._workers: list[_Worker] = []
+        self.restarted = 0  # workers replaced after dying
+
+    def start(self, context):
+        self._context = context
+        self._workers = [_Worker(self._ctx, context) for _ in range(self.slots)]
+        for w in self._workers:
+            w.wait_ready()
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the current workers."""
+        return [w.process.pid for w in self._workers]
+
+    @property
+    def busy_pids(self) -> list[int]:
+        """Process ids of the workers running an item now."""
+        return [w.process.pid for w in self._workers if w.item is not None]
+
+    def _replace(self, i: int) -> None:
+        old = self._workers[i]
+        if old.process.is_alive():
+            old.process.terminate()
+        old.process.join(1.0)
+        old.conn.close()
+        self._workers[i] = _Worker(self._ctx, self._context)
+        self._workers[i].wait_ready()
+        self.restarted += 1
+
+    def submit(self, item):
+        for i, w in enumerate(self._workers):
+            if w.item is None:
+                if not w.process.is_alive():
+                    self._replace(i)
+                    w = self._workers[i]
+                try:
+                    w.conn.send(item)
+                except OSError:  # died since the check
+                    self._replace(i)
+                    w = self._workers[i]
+                    w.conn.send(item)
+                w.item = item
+                return
+        raise RuntimeError("LocalEngine.submit: every worker is busy")
+
+    def wait(self, timeout):
+        busy = [w for w in self._workers if w.item is not None]
+        if not busy:
+            return []
+        handles = {}
+        for w in busy:
+            handles[w.conn] = w
+            handles[w.process.sentinel] = w
+        ready = {id(handles[h]): handles[h] for h in wait_connections(list(handles), timeout)}
+        out: list[ItemResult | ItemLost] = []
+        for w in ready.values():
+            item, w.item = w.item, None
+            try:
+                answer = w.conn.recv() if w.conn.poll() else None
+            except (EOFError, OSError, ValueError, AttributeError, ImportError, IndexError, TypeError) as exc:
+                answer = ItemLost(item.key, f"worker {w.process.pid} died ({type(exc).__name__})")
+            if answer is None:
+                answer = ItemLost(item.key, f"worker {w.process.pid} died (exit code {w.process.exitcode})")
+            if isinstance(answer, _WorkerError):
+                raise answer.exc
+            if isinstance(answer, ItemLost):
+                self._replace(self._workers.index(w))
+            out.append(answer)
+        return out
+
+    def close(self):
+        for w in self._workers:
+            w.stop(wait=0.2 if w.item is not None else 5.0)
+        self._workers = []

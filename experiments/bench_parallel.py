@@ -1,0 +1,196 @@
+"""Speedup and peak memory of the parallel search vs workers, and streaming to Parquet.
+
+Every configuration runs in a fresh Python process (so peak-memory figures are its
+own): the serial in-process search, the local process pool and a Dask LocalCluster
+with 1, 2 and more workers (up to the cores available), between two serial runs
+whose mean is the baseline of the speedups.  Each run enumerates the net
+over [-1, 1]^n keeping only the patterns (``--count-only``: counts only, no regions
+sent back), and reports wall seconds, regions/s, the speedup over serial (also
+without the engine's start-up: spawning workers, starting a LocalCluster), and a
+SHA-256 of the sorted pattern set, which must equal the serial run's.  On a busy
+machine wall-clock speedups are noise; ``cpu_overhead`` (CPU seconds of the run, its
+workers included, over the serial run's) is not: ``k / cpu_overhead`` bounds the
+speedup k otherwise idle cores can give.  Memory:
+``ru_maxrss`` of the coordinating process and of its largest waited-for child
+(``resource.getrusage``), and with ``--tracemalloc`` the coordinator's peak of Python
+allocations (it slows the coordinator, so not by default).  Then ``--stream-rows`` synthetic regions (the net's shapes) are
+streamed to one Parquet file and read back; its process's ``ru_maxrss`` must stay
+under 1 GiB.
+
+    python experiments/bench_parallel.py                 # the reference net, ~5-10 min
+    python experiments/bench_parallel.py --quick         # a small net, for a smoke test
+
+Writes experiments/results/bench_parallel.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from enumerator import Box, RegionSearch  # noqa: E402
+from enumerator.files import atomic_output  # noqa: E402
+from enumerator.parallel import ItemBudget, LocalEngine, ParallelSearch, available_cores  # noqa: E402
+from enumerator.random_nets import he_normal_network, parse_architecture  # noqa: E402
+from enumerator.region import Region, pack_pattern  # noqa: E402
+from enumerator.regionstore import RegionStore, RegionWriter  # noqa: E402
+
+MIB = 1024.0  # ru_maxrss is in KiB on Linux
+
+
+def run_one(arch, seed, engine_name, workers, item_seconds, count_only, trace) -> dict:
+    """One configuration in this process; returns its figures."""
+    net = he_normal_network(arch, seed=seed)
+    if trace:
+        tracemalloc.start()
+    t0 = time.perf_counter()
+    if engine_name == "serial":
+        search = RegionSearch(net)
+    else:
+        if engine_name == "local":
+            engine = LocalEngine(workers)
+        else:
+            from enumerator.parallel.dask import DaskEngine
+
+            engine = DaskEngine(local_workers=workers)
+        search = ParallelSearch(net, None, engine, budget=ItemBudget(seconds=item_seconds))
+    digest = hashlib.sha256()
+    if count_only:
+        for _ in search.run(materialize=False):
+            pass
+        digest = None
+    else:
+        patterns = sorted(r.pattern for r in search.run(materialize=True))
+        for p in patterns:
+            digest.update(p)
+    wall = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] if trace else None
+    tracemalloc.stop()
+    assert search.complete, search.stop_reason
+    regions = search.stats.regions
+    startup = getattr(search, "startup_seconds", 0.0)
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return {"engine": engine_name, "workers": workers, "regions": regions, "seconds": round(wall, 3),
+            "startup_seconds": round(startup, 3), "cpu_seconds": round(cpu, 2),
+            "regions_per_s": round(regions / wall, 1),
+            "patterns_sha256": digest.hexdigest() if digest else None,
+            "parent_maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MIB, 1),
+            "children_maxrss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / MIB, 1),
+            "parent_tracemalloc_peak_mib": round(peak / 2**20, 1) if trace else None}
+
+
+def synthetic_regions(arch, rows: int, seed: int = 0):
+    """``rows`` Region objects of the net's shapes (random contents), one at a time."""
+    n, m, N = arch[0], arch[-1], sum(arch[1:-1])
+    rng = np.random.default_rng(seed)
+    for _ in range(rows):
+        s = rng.random(N) < 0.5
+        yield Region(pack_pattern(s), N, rng.random(n), 0.1, rng.random((m, n)), rng.random(m),
+                     rng.random((N, n)), rng.random(N), s, True)
+
+
+def stream_one(arch, seed, rows: int) -> dict:
+    """Stream ``rows`` synthetic regions to a Parquet file and count them back."""
+    net = he_normal_network(arch, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "regions.parquet"
+        t0 = time.perf_counter()
+        with atomic_output(path) as part, RegionWriter(part, net, Box.cube(arch[0]), False) as writer:
+            writer.write_many(synthetic_regions(arch, rows, seed))
+            writer.close(complete=True)
+        wrote = time.perf_counter() - t0
+        size = path.stat().st_size
+        stored = RegionStore(path).rows
+    return {"rows": rows, "stored_rows": stored, "write_seconds": round(wrote, 2),
+            "file_mib": round(size / 2**20, 1),
+            "maxrss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MIB, 1)}
+
+
+def child(args_list: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args_list], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise RuntimeError(f"{args_list}: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", default="4-14-14-14-1")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, nargs="*", default=None,
+                    help="worker counts (default: 1, 2, 4, ... up to the cores available)")
+    ap.add_argument("--engines", nargs="*", default=["local", "dask"], choices=["local", "dask"])
+    ap.add_argument("--item-seconds", type=float, default=0.5)
+    ap.add_argument("--count-only", action="store_true", help="count without sending regions back")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="also trace the coordinator's Python allocations (slows it: timings suffer)")
+    ap.add_argument("--stream-rows", type=int, default=1_000_000)
+    ap.add_argument("--quick", action="store_true", help="small net, 20,000 streamed rows (smoke test)")
+    ap.add_argument("--out", default=str(ROOT / "experiments" / "results" / "bench_parallel.json"))
+    ap.add_argument("--one", nargs=2, metavar=("ENGINE", "WORKERS"), help=argparse.SUPPRESS)
+    ap.add_argument("--stream-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.quick:
+        args.arch, args.stream_rows = "3-10-10-1", 20_000
+    arch = parse_architecture(args.arch)
+    if args.one:
+        print(json.dumps(run_one(arch, args.seed, args.one[0], int(args.one[1]), args.item_seconds,
+                                 args.count_only, args.tracemalloc)))
+        return
+    if args.stream_only:
+        print(json.dumps(stream_one(arch, args.seed, args.stream_rows)))
+        return
+    cores = available_cores()
+    workers = args.workers or sorted({1, 2, *[k for k in (4, 8, 16) if k <= cores]})
+    common = ["--arch", args.arch, "--seed", str(args.seed), "--item-seconds", str(args.item_seconds)]
+    common += (["--count-only"] if args.count_only else []) + (["--tracemalloc"] if args.tracemalloc else [])
+    serial = child(["--one", "serial", "1", *common])
+    print(json.dumps(serial), flush=True)
+    runs = []
+    for k in workers:  # engines interleaved, so a change in the machine's load hits both alike
+        for engine in args.engines:
+            r = child(["--one", engine, str(k), *common])
+            print(json.dumps(r), flush=True)
+            runs.append(r)
+    serial_after = child(["--one", "serial", "1", *common])  # brackets the runs: load drift shows here
+    print(json.dumps(serial_after), flush=True)
+    base = (serial["seconds"] + serial_after["seconds"]) / 2
+    cpu_base = (serial["cpu_seconds"] + serial_after["cpu_seconds"]) / 2
+    for r in runs:
+        r["cpu_overhead"] = round(r["cpu_seconds"] / cpu_base, 3)  # load-independent cost of splitting
+        r["speedup"] = round(base / r["seconds"], 2)
+        r["speedup_after_startup"] = round(base / (r["seconds"] - r["startup_seconds"]), 2)
+        r["same_regions"] = (r["regions"] == serial["regions"] == serial_after["regions"]
+                             and r["patterns_sha256"] == serial["patterns_sha256"])
+    runs = [serial, *runs, serial_after]
+    stream = child(["--stream-only", "--arch", args.arch, "--stream-rows", str(args.stream_rows)])
+    stream["under_1_gib"] = stream["maxrss_mib"] < 1024
+    print(json.dumps(stream), flush=True)
+    result = {"net": f"he-normal {args.arch} seed {args.seed} over [-1, 1]^{arch[0]}", "cores": cores,
+              "machine": platform.platform(), "python": platform.python_version(),
+              "item_seconds": args.item_seconds, "tracemalloc": args.tracemalloc,
+              "mode": "count only" if args.count_only else "regions sent back, pattern sets compared",
+              "runs": runs, "stream": stream}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(args.out) as tmp:
+        tmp.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""``relu-shallow enumerate``: stream every region of a network to Parquet on disk.
+
+``-o FILE.parquet`` writes one file (atomically: it appears only when the run ends);
+any other ``-o`` is a directory of shards, one per finished work item
+(``part-NNNNNN.parquet``, each written atomically), with ``checkpoint.json`` saved
+every ``--checkpoint-every`` seconds and a ``manifest.json`` at the end.  A directory
+run killed in any way continues with ``--resume``: shards numbered at or past the
+checkpoint's finished-item count were written after the checkpoint, so they are
+deleted and their subtrees (still open in the checkpoint) searched again; no region is
+lost or stored twice.  Memory stays bounded: at most one chunk of rows per file, and
+one work item's regions per worker.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from enumerator import RegionSearch, SearchOptions, load_checkpoint
+from enumerator.files import atomic_output
+from enumerator.parallel import ParallelSearch, SerialEngine
+from enumerator.regionstore import MANIFEST, RegionWriter, shard_name, write_manifest, write_regions
+from shallow.cli import exits
+from shallow.cli.options import (
+    Interrupts,
+    build_domain,
+    build_heuristics,
+    domain_options,
+    library_errors,
+    load_network,
+    network_argument,
+    search_options,
+    with_progress,
+)
+from shallow.cli.parallel_options import (
+    build_engine,
+    checkpoint_every_option,
+    item_budget,
+    parallel_options,
+    require_parquet,
+)
+
+CHECKPOINT = "checkpoint.json"
+
+
+def _prepare_directory(out: Path, resume: bool, network, domain, lower_dim: bool):
+    """``(before counts, start subtrees, next shard number)`` for a directory run."""
+    if not resume:
+        if out.exists() and any(out.iterdir()):
+            raise click.ClickException(f"{out}: exists and is not empty; use --resume to continue it, "
+                                       "or another folder")
+        out.mkdir(parents=True, exist_ok=True)
+        return {}, None, 0
+    if not (out / CHECKPOINT).exists():
+        raise click.ClickException(f"{out}: no {CHECKPOINT} to resume from")
+    before, start = load_checkpoint(out / CHECKPOINT, network, domain, lower_dim)
+    done = int(before.get("items", 0))
+    for shard in out.glob("part-*.parquet"):
+        if int(shard.stem.split("-")[1]) >= done:  # written after the checkpoint: searched again
+            shard.unlink()
+    (out / MANIFEST).unlink(missing_ok=True)
+    return before, start, done
+
+
+def _first_ctrl_c_stops(search):
+    """Ctrl-C handling of the other commands: the first asks ``search`` to stop at its
+    next item, a second raises KeyboardInterrupt."""
+    interrupts = Interrupts()
+    interrupts.on_first = search.request_stop
+    return interrupts.installed()
+
+
+@click.command("enumerate", short_help="Write every region to Parquet.", epilog=exits.EPILOG)
+@network_argument
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="FILE.parquet (one file), or a directory of shards (resumable).")
+@domain_options
+@click.option("--lower-dim", is_flag=True, help="Also store lower-dimensional patterns (needed by convert).")
+@search_options
+@click.option("--resume", is_flag=True, help="Continue the directory run saved in OUTPUT/checkpoint.json.")
+@parallel_options
+@checkpoint_every_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@library_errors
+def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, enabled, disabled, max_regions,
+                      time_limit, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
+    """Enumerate the regions of NET.npz and stream them to OUTPUT (Apache Parquet).
+
+    Each row: packed pattern, witness, slack, the affine map C, d and the cut flags;
+    the constraint rows A, c are rebuilt from the pattern with the network when read
+    (enumerator.regionstore).  Ctrl-C stops at the next item (exit 3; a directory run
+    resumes with --resume); a second Ctrl-C aborts (exit 130).
+    """
+    require_parquet()
+    network = load_network(net)
+    domain = build_domain(network.n_inputs, box, unbounded, polytope)
+    options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
+                            heuristics=build_heuristics(enabled, disabled))
+    engine = build_engine(workers, scheduler, dask_local)
+    out = Path(output)
+    single = out.suffix == ".parquet"
+    if single and resume:
+        raise click.UsageError("--resume needs a directory output (a single .parquet file is written at the end)")
+    interrupted = False
+    if single:
+        search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
+                  ParallelSearch(network, domain, engine, backend=solver, options=options,
+                                 budget=item_budget(item_seconds)))
+        with atomic_output(out) as tmp, RegionWriter(tmp, network, domain, lower_dim) as writer:
+            with _first_ctrl_c_stops(search):
+                try:
+                    writer.write_many(with_progress(search.run(materialize=True)))
+                except KeyboardInterrupt:
+                    interrupted = True
+            interrupted = interrupted or search.stop_reason == "interrupted"
+            counts = search.stats.as_dict()
+            if interrupted:
+                sys.exit(exits.ABORTED)  # leaves no file behind
+            writer.close(search.complete, counts)
+        rows, files = writer.rows, 1
+    else:
+        before, start, first = _prepare_directory(out, resume, network, domain, lower_dim)
+        search = ParallelSearch(network, domain, engine or SerialEngine(), backend=solver, options=options,
+                                budget=item_budget(item_seconds), checkpoint=out / CHECKPOINT,
+                                checkpoint_every=checkpoint_every, before=before)
+        with _first_ctrl_c_stops(search):
+            try:
+                for seq, item in enumerate(search.items(materialize=True, start=start), start=first):
+                    if item.regions:
+                        with atomic_output(out / shard_name(seq)) as tmp:
+                            write_regions(tmp, item.regions, network, domain, lower_dim, counts=item.counts)
+            except KeyboardInterrupt:
+                interrupted = True
+        if interrupted or search.stop_reason == "interrupted":
+            sys.exit(exits.ABORTED)  # the last periodic checkpoint stays valid
+        counts = search.checkpoint_counts()
+        rows, files = counts["patterns"], len(write_manifest(out, search.complete, counts))
+    report = {"output": str(out), "rows": rows, "files": files, "regions": counts["regions"],
+              "patterns": counts["patterns"], "complete": search.complete, "stop_reason": search.stop_reason,
+              "seconds": round(counts["seconds"], 3)}
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        click.echo(f"wrote     {out}: {rows} rows in {files} file(s), {counts['seconds']:.2f} s")
+        if not search.complete:
+            click.echo(f"INCOMPLETE ({search.stop_reason})" + ("" if single else "; continue with --resume"))
+    if not search.complete:
+        sys.exit(exits.INCOMPLETE)

@@ -1,0 +1,70 @@
+"""Options that spread a command's search over workers (shared by count, convert, enumerate).
+
+Without any of them a command searches in-process, as before.  ``--workers K`` uses
+K local processes (``--workers`` alone: every core this process may use);
+``--scheduler ADDRESS`` a running Dask cluster; ``--dask-local K`` a Dask
+``LocalCluster`` of K workers started for the run.
+"""
+
+from __future__ import annotations
+
+import click
+
+from enumerator.parallel import Engine, ItemBudget, LocalEngine, available_cores
+
+
+def checkpoint_every_option(f):
+    """``--checkpoint-every SECONDS`` of a parallel run that checkpoints."""
+    return click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=60.0,
+                        show_default=True, metavar="SECONDS",
+                        help="With an engine and a checkpoint: save the finished counts and open subtrees "
+                             "this often.")(f)
+
+
+def parallel_options(f):
+    """``--workers [K] | --scheduler ADDRESS | --dask-local K`` and ``--item-seconds``."""
+    f = click.option("--item-seconds", type=click.FloatRange(min=0, min_open=True), default=0.5,
+                     show_default=True, metavar="SECONDS",
+                     help="Budget of one work item; its unfinished subtrees go back to the queue.")(f)
+    f = click.option("--dask-local", type=click.IntRange(min=1), default=None, metavar="K",
+                     help="Start a Dask LocalCluster of K workers for this run (needs the dask extra).")(f)
+    f = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="Run on this Dask cluster (needs the dask extra).")(f)
+    f = click.option("--workers", type=click.IntRange(min=1), is_flag=False, flag_value=available_cores(),
+                     default=None, metavar="[K]",
+                     help=f"Search with K local worker processes (alone: all {available_cores()} cores).")(f)
+    return f
+
+
+def build_engine(workers: int | None, scheduler: str | None, dask_local: int | None) -> Engine | None:
+    """The engine chosen on the command line, or None for an in-process search."""
+    chosen = [name for name, value in (("--workers", workers), ("--scheduler", scheduler),
+                                       ("--dask-local", dask_local)) if value is not None]
+    if len(chosen) > 1:
+        raise click.UsageError(f"choose one engine, not {' and '.join(chosen)}")
+    if workers is not None:
+        return LocalEngine(workers)
+    if scheduler is not None or dask_local is not None:
+        from enumerator.parallel.dask import DaskEngine, import_distributed
+
+        try:
+            import_distributed()
+        except ImportError as exc:
+            raise click.ClickException(str(exc)) from None
+        return DaskEngine(scheduler=scheduler, local_workers=dask_local)
+    return None
+
+
+def require_parquet() -> None:
+    """ClickException with the install command when pyarrow is missing."""
+    from enumerator.regionstore import require_pyarrow
+
+    try:
+        require_pyarrow()
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def item_budget(item_seconds: float) -> ItemBudget:
+    """The work-item budget from ``--item-seconds``."""
+    return ItemBudget(seconds=item_seconds)
