@@ -44,7 +44,7 @@ def test_set_grammar():
         Heuristics(), vertex_bounds=False, witness=False)
     assert parse_heuristic_set(" default-witness , mirror ") == dataclasses.replace(
         Heuristics(), witness=False, mirror=True)
-    assert set(HEURISTIC_NAMES) == {"witness", "interval_bounds", "vertex_bounds", "vertex_witness", "mirror"}
+    assert set(HEURISTIC_NAMES) == {"geometry", "witness", "interval_bounds", "vertex_bounds", "vertex_witness", "mirror"}
 
 
 @pytest.mark.parametrize("text,message", [

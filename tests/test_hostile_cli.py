@@ -184,9 +184,10 @@ def test_big_m_rule_accepts_the_largest_safe_value_and_exports_finite_weights(fi
 # -- limits ------------------------------------------------------------------------------------
 
 def test_time_limit_holds_inside_the_first_region():
-    """10-150-150-1: the first region alone needs about 300 LPs; a 0.2 s limit stops
-    between them, with no region found and the pending frontier set."""
-    net = he_normal_network((10, 150, 150, 1), seed=0)
+    """10-600-600-1: the first region alone needs 1200 LPs (about 2.5 s on one core of
+    the development machine); a 0.2 s limit stops between them, with no region found
+    and the pending frontier set."""
+    net = he_normal_network((10, 600, 600, 1), seed=0)
     t0 = time.perf_counter()
     res = count_regions(net, options=SearchOptions(time_limit=0.2))
     elapsed = time.perf_counter() - t0
