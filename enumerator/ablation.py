@@ -43,15 +43,12 @@ from enumerator.api import count_regions
 from enumerator.domain import Box, Domain
 from enumerator.files import atomic_output
 from enumerator.network import ReLUNetwork
-from enumerator.options import Heuristics, SearchOptions
+from enumerator.options import HEURISTIC_NAMES, Heuristics, SearchOptions
 from enumerator.random_nets import he_normal_network, parse_architecture
 from enumerator.region import SearchStats
 
 __all__ = ["HEURISTIC_NAMES", "DECISION_COUNTERS", "AblationRow", "AblationResult", "parse_heuristic_set",
            "resolve_network", "run_ablation"]
-
-#: The switchable heuristics (boolean fields of :class:`Heuristics`).
-HEURISTIC_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Heuristics) if f.type in ("bool", bool))
 
 #: The counters of decisions taken without an LP (``*_skips`` fields of :class:`SearchStats`).
 DECISION_COUNTERS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(SearchStats)

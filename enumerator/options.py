@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
-__all__ = ["Heuristics", "SearchOptions"]
+__all__ = ["HEURISTIC_NAMES", "Heuristics", "SearchOptions"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,10 @@ class Heuristics:
         """The plain search: one LP per child, nothing skipped."""
         return cls(witness=False, interval_bounds=False, vertex_bounds=False,
                    vertex_witness=False, geometry=False, mirror=False)
+
+
+#: The switchable heuristics: the bool fields of :class:`Heuristics` (CLI choices, ablation sets).
+HEURISTIC_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Heuristics) if f.type in ("bool", bool))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from enumerator import Box, Heuristics, ReLUNetwork, Unbounded, load_polytope, l
 from enumerator.domain import Domain, DomainError
 from enumerator.files import OutputPathError, check_output, npz_path
 from enumerator.loaders import FORMATS
+from enumerator.options import HEURISTIC_NAMES
 from shallow.cli import exits
 from shallow.cli.diagnose import input_hints
 from solvers import BACKENDS
@@ -79,7 +80,6 @@ def default_max_memory() -> int:
         return 4 * 2 ** 30
 
 
-HEURISTIC_NAMES = [f.name for f in dataclasses.fields(Heuristics) if f.type in ("bool", bool)]
 
 
 def command(short_help: str):
