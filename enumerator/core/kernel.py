@@ -171,6 +171,20 @@ def _witness(GV, lvl, side, nv, n, depth, cut, RG, RH, bounded, lo, hi, slack_ca
 
 
 @nb.njit(cache=True)
+def _push(stack, sp, depth, bit, cut, level, side, ngen):
+    """Push a child record: ``depth`` neurons decided, the last one ``bit`` (``cut``: it
+    adds a row), its generators at ``GV[level, side, :ngen]`` (level -1: none yet)."""
+    r = sp[0]
+    stack[r, S_DEPTH] = depth
+    stack[r, S_BIT] = bit
+    stack[r, S_CUT] = cut
+    stack[r, S_LEVEL] = level
+    stack[r, S_SIDE] = side
+    stack[r, S_NGEN] = ngen
+    sp[0] = r + 1
+
+
+@nb.njit(cache=True)
 def _emit(kind, depth, state, cut, x, slack, n, out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout):
     r = nout[0]
     out_kind[r] = kind
@@ -257,14 +271,7 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
             for b in range(2):
                 if m < n_forced and forced[m] != b:
                     continue
-                r = sp[0]
-                stack[r, S_DEPTH] = m + 1
-                stack[r, S_BIT] = b
-                stack[r, S_CUT] = 1
-                stack[r, S_LEVEL] = -1
-                stack[r, S_SIDE] = 0
-                stack[r, S_NGEN] = 0
-                sp[0] = r + 1
+                _push(stack, sp, m + 1, b, 1, -1, 0, 0)
             continue
         if lvl < 0:
             lvl, side = m, 0
@@ -289,14 +296,7 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
                 _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
                       out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
                 continue
-            r = sp[0]
-            stack[r, S_DEPTH] = m + 1
-            stack[r, S_BIT] = b
-            stack[r, S_CUT] = 0
-            stack[r, S_LEVEL] = lvl
-            stack[r, S_SIDE] = side
-            stack[r, S_NGEN] = nv
-            sp[0] = r + 1
+            _push(stack, sp, m + 1, b, 0, lvl, side, nv)
             continue
         npos = 0
         nneg = 0
@@ -334,14 +334,7 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
                       out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
                 continue
             counters[C_FIXED] += 1
-            r = sp[0]
-            stack[r, S_DEPTH] = m + 1
-            stack[r, S_BIT] = b
-            stack[r, S_CUT] = 0
-            stack[r, S_LEVEL] = lvl
-            stack[r, S_SIDE] = side
-            stack[r, S_NGEN] = nv
-            sp[0] = r + 1
+            _push(stack, sp, m + 1, b, 0, lvl, side, nv)
             continue
         # both sides: new generators on the edges that cross the hyperplane
         nnew = 0
@@ -429,12 +422,5 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
                 cnt += 1
             if is_forced and forced[k] != b:
                 continue
-            r = sp[0]
-            stack[r, S_DEPTH] = m + 1
-            stack[r, S_BIT] = b
-            stack[r, S_CUT] = 1
-            stack[r, S_LEVEL] = cl
-            stack[r, S_SIDE] = b
-            stack[r, S_NGEN] = cnt
-            sp[0] = r + 1
+            _push(stack, sp, m + 1, b, 1, cl, b, cnt)
     return DONE
