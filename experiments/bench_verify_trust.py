@@ -26,24 +26,18 @@ from enumerator import (
     Unbounded,
     enumerate_regions,
 )
-from enumerator.random_nets import he_normal_network
+from enumerator.random_nets import he_normal_network, quantized_network
 from shallow import build, verify
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_verify_trust.json"
 
 
 def integer_net(seed):
-    rng = np.random.default_rng(seed)
-    arch = (3, 12, 12, 1)
-    return ReLUNetwork.from_arrays([rng.integers(-2, 3, size=(b, a)).astype(float) for a, b in zip(arch, arch[1:])],
-                                   [rng.integers(-2, 3, size=b).astype(float) for b in arch[1:]])
+    return quantized_network((3, 12, 12, 1), seed, weight_steps=2, bias_steps=2)
 
 
 def dyadic_net(seed):
-    rng = np.random.default_rng(seed)
-    arch = (2, 8, 8, 1)
-    return ReLUNetwork.from_arrays([rng.integers(-8, 9, size=(b, a)) / 8 for a, b in zip(arch, arch[1:])],
-                                   [rng.integers(-4, 5, size=b) / 8 for b in arch[1:]])
+    return quantized_network((2, 8, 8, 1), seed, weight_steps=8, bias_steps=4, step=1 / 8)
 
 
 def degenerate_net(seed):

@@ -129,12 +129,10 @@ def test_integer_weight_net_with_exact_cancellations_counts_consistently():
     # 3-12-12-1 with weights in {-2..2}: a second-layer neuron cancels exactly on a region,
     # which made the witness check fail before; sampled patterns (neurons within the forward
     # pass's rounding bound of 0 read as off) must all be enumerated regions.
-    from enumerator import Heuristics, ReLUNetwork, SearchOptions, enumerate_regions
+    from enumerator import Heuristics, SearchOptions, enumerate_regions
+    from enumerator.random_nets import quantized_network
 
-    rng = np.random.default_rng(18)
-    arch = (3, 12, 12, 1)
-    net = ReLUNetwork.from_arrays([rng.integers(-2, 3, size=(b, a)).astype(float) for a, b in zip(arch, arch[1:])],
-                                  [rng.integers(-2, 3, size=b).astype(float) for b in arch[1:]])
+    net = quantized_network((3, 12, 12, 1), 18, weight_steps=2, bias_steps=2)
     found = {r.pattern for r in enumerate_regions(net).regions}
     plain = enumerate_regions(net, options=SearchOptions(heuristics=Heuristics.none())).regions
     assert found == {r.pattern for r in plain}

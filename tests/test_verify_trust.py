@@ -21,7 +21,7 @@ from enumerator import (
     Unbounded,
     enumerate_regions,
 )
-from enumerator.random_nets import he_normal_network
+from enumerator.random_nets import he_normal_network, quantized_network
 from shallow import build, save_shallow, verify
 from shallow.cli.main import cli
 from shallow.verify import probe_points
@@ -120,17 +120,11 @@ def test_verify_command_json_and_sampled_mode(tmp_path):
 
 
 def integer_net(seed):
-    rng = np.random.default_rng(seed)
-    arch = (2, 5, 5, 1)
-    return ReLUNetwork.from_arrays([rng.integers(-2, 3, size=(b, a)).astype(float) for a, b in zip(arch, arch[1:])],
-                                   [rng.integers(-2, 3, size=b).astype(float) for b in arch[1:]])
+    return quantized_network((2, 5, 5, 1), seed, weight_steps=2, bias_steps=2)
 
 
 def dyadic_net(seed):
-    rng = np.random.default_rng(seed)
-    arch = (2, 5, 5, 1)
-    return ReLUNetwork.from_arrays([rng.integers(-8, 9, size=(b, a)) / 8 for a, b in zip(arch, arch[1:])],
-                                   [rng.integers(-4, 5, size=b) / 8 for b in arch[1:]])
+    return quantized_network((2, 5, 5, 1), seed, weight_steps=8, bias_steps=4, step=1 / 8)
 
 
 def degenerate_net(seed):
