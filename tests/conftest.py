@@ -31,6 +31,22 @@ def region_patterns(Ws, bs, domain=None, **options):
     return {tuple(int(s) for s in r.states) for r in result.regions}, result
 
 
+def patterns_resumed_in_steps(net, options: SearchOptions, max_steps: int = 5000) -> tuple[list, set]:
+    """Run the search in many stopped-and-resumed steps (``options`` carries the limit
+    that stops each step); returns the patterns found over all steps, in order, and the
+    pattern set of one uninterrupted run with the same mode."""
+    full = {r.pattern for r in enumerate_regions(
+        net, options=SearchOptions(include_lower_dim=options.include_lower_dim)).regions}
+    found, pending = [], None
+    for _ in range(max_steps):
+        res = enumerate_regions(net, options=options, start=pending)
+        found += [r.pattern for r in res.regions]
+        if res.complete:
+            break
+        pending = res.pending
+    return found, full
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

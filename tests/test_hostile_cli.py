@@ -11,8 +11,9 @@ import time
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import patterns_resumed_in_steps
 
-from enumerator import ReLUNetwork, SearchOptions, count_regions, enumerate_regions
+from enumerator import ReLUNetwork, SearchOptions, count_regions
 from enumerator.files import atomic_output
 from enumerator.random_nets import he_normal_network
 from shallow.cli import exits
@@ -198,16 +199,7 @@ def test_time_limit_holds_inside_the_first_region():
 @pytest.mark.parametrize("lower_dim", [False, True])
 def test_stops_between_lps_resume_to_exactly_the_regions(lower_dim):
     net = he_normal_network((2, 8, 8, 1), seed=0)
-    options = SearchOptions(include_lower_dim=lower_dim)
-    full = {r.pattern for r in enumerate_regions(net, options=options).regions}
-    found, pending = [], None
-    for _ in range(5000):
-        res = enumerate_regions(net, options=SearchOptions(include_lower_dim=lower_dim, time_limit=1e-4),
-                                start=pending)
-        found += [r.pattern for r in res.regions]
-        if res.complete:
-            break
-        pending = res.pending
+    found, full = patterns_resumed_in_steps(net, SearchOptions(include_lower_dim=lower_dim, time_limit=1e-4))
     assert len(found) == len(set(found)) and set(found) == full
 
 

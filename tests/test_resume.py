@@ -11,6 +11,7 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from conftest import patterns_resumed_in_steps
 
 from enumerator import (
     Box,
@@ -29,15 +30,7 @@ from shallow.cli.main import cli
 @pytest.mark.parametrize("arch,lower_dim", [((3, 12, 12, 1), False), ((2, 8, 8, 1), True), ((1, 8, 8, 8, 1), False)])
 def test_resuming_in_many_small_steps_finds_each_region_once(arch, lower_dim):
     net = he_normal_network(arch, seed=0)
-    full = {r.pattern for r in enumerate_regions(net, options=SearchOptions(include_lower_dim=lower_dim)).regions}
-    found, pending = [], None
-    for _ in range(1000):
-        res = enumerate_regions(net, options=SearchOptions(include_lower_dim=lower_dim, max_regions=7),
-                                start=pending)
-        found += [r.pattern for r in res.regions]
-        if res.complete:
-            break
-        pending = res.pending
+    found, full = patterns_resumed_in_steps(net, SearchOptions(include_lower_dim=lower_dim, max_regions=7), 1000)
     assert len(found) == len(set(found)) and set(found) == full
 
 
