@@ -101,7 +101,8 @@ def enumerate_regions(network: ReLUNetwork, domain: Domain | None = None, *, bac
     """
     search = RegionSearch(network, domain, backend=backend, options=options)
     regions = tuple(search.run(materialize=True, start=start))
-    return EnumerationResult(regions, search.stats, search.complete, search.stop_reason, search.pending)
+    return EnumerationResult(regions, search.stats, search.complete, search.stop_reason, search.pending,
+                             search.heuristic_stats)
 
 
 def count_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend: str = "highs",
@@ -126,4 +127,5 @@ def count_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend
     search = RegionSearch(network, domain, backend=backend, options=options)
     for _ in search.run(materialize=False, start=start):
         pass
-    return EnumerationResult(None, search.stats, search.complete, search.stop_reason, search.pending)
+    return EnumerationResult(None, search.stats, search.complete, search.stop_reason, search.pending,
+                             search.heuristic_stats)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from enumerator.plugins import HeuristicRegistry
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
-__all__ = ["HEURISTIC_NAMES", "Heuristics", "SearchOptions"]
+__all__ = ["HEURISTIC_NAMES", "ORDER_NAMES", "Heuristics", "SearchOptions"]
+
+#: Branching orders within a layer (:mod:`enumerator.heuristics.builtin`): ``given`` (the
+#: layer's own order), ``certain_first`` (the undecided neuron whose hyperplane is
+#: farthest from the node's witness), ``widest_first`` (the widest range of the
+#: pre-activation over the layer-entry polytope's vertices, or over the domain's box).
+ORDER_NAMES: tuple[str, ...] = ("given", "certain_first", "widest_first")
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,16 @@ class Heuristics:
         the witness's mirror image in that hyperplane; if it satisfies every constraint
         of the child with margin, it is the child's witness
         (:mod:`enumerator.heuristics.mirror`).
+    order : str
+        Branching order within a layer, one of :data:`ORDER_NAMES`.  Orders other than
+        ``given`` run in the LP search (the core branches in the given order).
+    plugins : HeuristicRegistry
+        Heuristic plug-ins (:mod:`enumerator.hookspec`, :mod:`enumerator.plugins`),
+        consulted after the built-ins above.  Plug-ins run in the LP search.
+
+    The LP search calls every heuristic (built-ins included) through the hooks of
+    :mod:`enumerator.hookspec`; :mod:`enumerator.heuristics.builtin` implements the
+    built-ins there.
     """
 
     witness: bool = True
@@ -60,6 +77,17 @@ class Heuristics:
     geometry_max_dim: int = 8
     geometry_max_vertices: int = 2048
     mirror: bool = False
+    order: str = "given"
+    plugins: HeuristicRegistry = field(default_factory=HeuristicRegistry)
+
+    def __post_init__(self):
+        if self.order not in ORDER_NAMES:
+            raise ValueError(f"unknown branching order '{self.order}' (choose from {', '.join(ORDER_NAMES)})")
+        if not isinstance(self.plugins, HeuristicRegistry):
+            raise TypeError(f"plugins must be a HeuristicRegistry, got {type(self.plugins).__name__}")
+        taken = set(self.plugins.names) & (set(HEURISTIC_NAMES) | set(ORDER_NAMES))
+        if taken:
+            raise ValueError(f"heuristic plug-in name '{sorted(taken)[0]}' is the name of a built-in heuristic")
 
     @classmethod
     def none(cls) -> "Heuristics":
@@ -67,8 +95,15 @@ class Heuristics:
         return cls(witness=False, interval_bounds=False, vertex_bounds=False,
                    vertex_witness=False, geometry=False, mirror=False)
 
+    @property
+    def enabled(self) -> tuple[str, ...]:
+        """Names of the heuristics switched on (built-ins, then plug-ins), plus the
+        branching order when it is not ``given``."""
+        order = () if self.order == "given" else (self.order,)
+        return tuple(n for n in HEURISTIC_NAMES if getattr(self, n)) + order + self.plugins.names
 
-#: The switchable heuristics: the bool fields of :class:`Heuristics` (CLI choices, ablation sets).
+
+#: The switchable built-in heuristics: the bool fields of :class:`Heuristics` (CLI choices, ablation sets).
 HEURISTIC_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Heuristics) if f.type in ("bool", bool))
 
 
@@ -86,6 +121,11 @@ class SearchOptions:
         Stop after this many seconds; the run is marked incomplete.
     heuristics : Heuristics
     tolerances : solvers.Tolerances
+    check_heuristics : bool
+        Re-decide every heuristic decision by LP and raise
+        :class:`enumerator.heuristics.dispatch.HeuristicError` on a wrong one (a fixed
+        sign whose other side has an interior, a witness whose child the LP finds
+        empty).  Runs in the LP search; slower than the plain search.
     """
 
     include_lower_dim: bool = False
@@ -93,6 +133,7 @@ class SearchOptions:
     time_limit: float | None = None
     heuristics: Heuristics = field(default_factory=Heuristics)
     tolerances: Tolerances = DEFAULT_TOLERANCES
+    check_heuristics: bool = False
 
     def __post_init__(self):
         if self.max_regions is not None and self.max_regions < 0:

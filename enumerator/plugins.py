@@ -1,7 +1,7 @@
 """Discovery, loading and validation of heuristic plug-ins.
 
-Status: **interface and registration only**; the search does not call plug-ins yet
-(the contract it will follow is :mod:`enumerator.hookspec`).
+The LP search calls the plug-ins of ``Heuristics.plugins`` under the contract of
+:mod:`enumerator.hookspec` (:mod:`enumerator.heuristics.dispatch`).
 
 A plug-in is a module (or any object) with functions marked by :func:`hookimpl`
 whose names are hooks of :data:`enumerator.hookspec.HOOKS`.  Plug-ins come from
@@ -13,9 +13,12 @@ whose names are hooks of :data:`enumerator.hookspec.HOOKS`.  Plug-ins come from
       [project.entry-points."relu_shallow.heuristics"]
       far_planes = "my_package.far_planes"
 
-* a user's file (:func:`load_heuristic_file`, the future ``--heuristic-file FILE.py``;
-  the plug-in's name is the module's ``NAME`` string if it has one, else the file
-  stem).
+* a user's file (:func:`load_heuristic_file`, ``--heuristic-file FILE.py`` on the
+  command line; the plug-in's name is the module's ``NAME`` string if it has one, else
+  the file stem).
+
+A plug-in travels to worker processes (parallel search) by where it came from: a
+file plug-in is loaded again from its path, an entry point by its name.
 
 Every plug-in is validated completely before it is registered (nothing is stored for
 a plug-in that fails): at least one hook; each marked name is a hook of the spec; each
@@ -87,15 +90,35 @@ class HookImpl:
 
 @dataclass(frozen=True)
 class Plugin:
-    """A validated plug-in: its name, where it came from and its hook implementations."""
+    """A validated plug-in: its name, where it came from and its hook implementations.
+
+    ``source`` says how to load it again in another process: ``("file", path)``,
+    ``("entry_point", name)``, or None (pickled by reference: importable functions).
+    """
 
     name: str
     origin: str
     hooks: tuple[HookImpl, ...]
+    source: tuple[str, str] | None = None
 
     @property
     def hook_names(self) -> tuple[str, ...]:
         return tuple(h.hook for h in self.hooks)
+
+    def __reduce__(self):
+        if self.source is None:
+            return super().__reduce__()
+        return _reload, self.source
+
+
+def _reload(kind: str, where: str) -> Plugin:
+    """A plug-in loaded again from its ``source`` (in a worker process)."""
+    if kind == "file":
+        return load_heuristic_file(where)
+    found = [p for p in discover_entry_points() if p.name == where]
+    if not found:
+        raise PluginError(f"heuristic plug-in entry point '{where}' is not installed here")
+    return found[0]
 
 
 def _members(obj) -> dict:
@@ -120,7 +143,7 @@ def _check_impl(where: str, hook: str, function) -> tuple[str, ...]:
     return tuple(argnames)
 
 
-def validate_plugin(obj, name: str, origin: str) -> Plugin:
+def validate_plugin(obj, name: str, origin: str, source: tuple[str, str] | None = None) -> Plugin:
     """Check ``obj`` (module, object or dict of members) against the spec.
 
     Raises
@@ -140,7 +163,7 @@ def validate_plugin(obj, name: str, origin: str) -> Plugin:
     if not impls:
         raise PluginError(f"{where}: no hook implementations (mark functions named {', '.join(HOOKS)} "
                           "with @enumerator.plugins.hookimpl)")
-    return Plugin(name, origin, tuple(impls))
+    return Plugin(name, origin, tuple(impls), source)
 
 
 def load_heuristic_file(path: str | PathLike) -> Plugin:
@@ -164,7 +187,7 @@ def load_heuristic_file(path: str | PathLike) -> Plugin:
     try:
         spec.loader.exec_module(module)
         name = module.NAME if isinstance(getattr(module, "NAME", None), str) else path.stem
-        return validate_plugin(module, name, str(path))
+        return validate_plugin(module, name, str(path), ("file", str(path.resolve())))
     except PluginError:
         del sys.modules[module_name]
         raise
@@ -194,7 +217,7 @@ def discover_entry_points(group: str = ENTRY_POINT_GROUP, blocked: Iterable[str]
         except Exception as exc:  # the plug-in's code: report whatever it raised, in one line
             raise PluginError(f"heuristic plug-in '{ep.name}' ({origin}): loading failed: "
                               f"{type(exc).__name__}: {exc}") from exc
-        plugins.append(validate_plugin(obj, ep.name, origin))
+        plugins.append(validate_plugin(obj, ep.name, origin, ("entry_point", ep.name)))
     return plugins
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -158,6 +158,10 @@ class EnumerationResult:
         After a stop by a limit or a request: the unfinished subtrees; running them
         (``start=pending``) finds exactly the missing regions.  None when complete or
         interrupted (no safe point to resume from).
+    heuristics : dict
+        Name -> :class:`enumerator.heuristics.dispatch.HeuristicStats` (calls,
+        decisions, seconds) of every heuristic that ran
+        (:attr:`enumerator.search.RegionSearch.heuristic_stats`).
     """
 
     regions: tuple[Region, ...] | None
@@ -165,6 +169,7 @@ class EnumerationResult:
     complete: bool
     stop_reason: str = ""
     pending: list | None = None
+    heuristics: dict = field(default_factory=dict)
 
     @property
     def n_regions(self) -> int:

@@ -65,9 +65,10 @@ import numpy as np
 from enumerator.checks import check_search_inputs
 from enumerator.core import core_refusal
 from enumerator.domain import Box, Domain
-from enumerator.heuristics.bounds import interval_signs
-from enumerator.heuristics.mirror import mirror_point
-from enumerator.heuristics.vertices import polytope_vertices, vertex_candidate, vertex_signs
+from enumerator.errors import EnumerationError, HeuristicError
+from enumerator.heuristics.dispatch import HeuristicCalls, HeuristicStats, merge_heuristic_stats
+from enumerator.heuristics.vertices import polytope_vertices
+from enumerator.hookspec import LayerView, NodeView
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.region import Region, SearchStats, pack_pattern
@@ -75,28 +76,39 @@ from enumerator.scaling import check_network_scale, rounding_at, row_noise, slac
 from enumerator.subtree import Subtree, check_subtrees
 from solvers import LPStatus, SolverError, backend_class, make_lp
 
-__all__ = ["EnumerationError", "RegionSearch"]
+__all__ = ["EnumerationError", "HeuristicError", "RegionSearch"]
 
 
+#: Decisions of the built-in heuristics also counted in these :class:`SearchStats` fields.
+_SKIP_COUNTERS = {"witness": "witness_skips", "mirror": "mirror_skips", "vertex_witness": "vertex_witness_skips",
+                  "interval_bounds": "bound_skips", "vertex_bounds": "vertex_skips"}
 
 
-class EnumerationError(RuntimeError):
-    """The search found an inconsistency it cannot resolve (names the pattern prefix)."""
+def _read_only(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
 
 
 @dataclass
 class _Layer:
     """Exact pre-activation rows of one block, given the states of earlier blocks."""
 
+    index: int
+    start: int  # network-wide index of the block's first neuron
     M: np.ndarray  # block input map (d, n)
     v: np.ndarray
     Z: np.ndarray  # pre-activations z = Z x + z0, (w, n)
     z0: np.ndarray
     G: np.ndarray  # unit normals (zero rows for constant neurons)
     off: np.ndarray  # signed distance of x to hyperplane j: G[j] . x + off[j]
-    fixed: list  # +1 / -1 fixed state, 0 undecided
-    r0: int = 0  # path rows before this block
-    V: np.ndarray | None = None  # vertices of the node polytope at block entry
+    const: np.ndarray  # constant neurons (bool)
+    r0: int  # path rows before this block
+    x0: np.ndarray  # witness of the node where the block was entered
+    fixed: list | None = None  # +1 / -1 fixed state, 0 undecided
+    fixed_mask: np.ndarray | None = None  # fixed != 0
+    V: np.ndarray | None = None  # vertices of the node polytope at block entry (when computed)
+    V_done: bool = False
 
 
 class _Counters:
@@ -138,9 +150,13 @@ class RegionSearch:
         self._problem = f.problem
         G, off, _ = unit_rows(f.A, -f.b, np.zeros(len(f.b)))
         self._dom_G, self._dom_H = -G, off
+        #: What every NodeView shares: the domain's rows and the frame's box and scale (read-only).
+        self._frame_views = tuple(map(_read_only, (self._dom_G, self._dom_H, f.lower, f.upper, f.scale)))
         h = self.options.heuristics
         self._domain_V = None
-        self._use_vertices = (h.vertex_bounds or h.vertex_witness) and d.n <= h.vertex_max_dim and f.bounded
+        self._use_vertices = d.n <= h.vertex_max_dim and f.bounded
+        self._calls = HeuristicCalls(h, self.domain, self.options.tolerances, network.n_inputs)
+        self._sub_heuristics: dict[str, HeuristicStats] = {}
         backend_class(backend)  # an unknown or missing backend fails here, before any work
         #: Why the geometry core does not run this search ("" when it does).
         self.core_refusal = core_refusal(network, self.domain, f, self.options)
@@ -152,6 +168,17 @@ class RegionSearch:
         self.pending: list[Subtree] | None = None
 
     @property
+    def heuristic_stats(self) -> dict[str, HeuristicStats]:
+        """Calls, decisions and seconds per heuristic (:mod:`enumerator.hookspec`), by
+        name: the LP search's hooks, plus ``geometry`` when the core ran (its
+        decisions: neurons decided by vertex signs, split or fixed)."""
+        out = merge_heuristic_stats(self._sub_heuristics, self._calls.snapshot())
+        c = self._count
+        if c.geometry_splits or c.geometry_fixed or c.geometry_handoffs:
+            out["geometry"] = HeuristicStats(c.nodes, c.geometry_splits + c.geometry_fixed, c.geometry_seconds)
+        return out
+
+    @property
     def stats(self) -> SearchStats:
         """Snapshot of the counters."""
         c = self._count
@@ -160,34 +187,81 @@ class RegionSearch:
         return SearchStats(**values)
 
     # -- geometry helpers ---------------------------------------------------------------
-    def _make_layer(self, i: int, M: np.ndarray, v: np.ndarray, x: np.ndarray, r: int) -> _Layer:
+    def _make_layer(self, i: int, M: np.ndarray, v: np.ndarray, x: np.ndarray, slack: float, lowdim: bool,
+                    k: int, r: int) -> _Layer:
         """Rows of block i given the block input map; fix what the heuristics can.
 
-        ``x`` is the node's witness and ``r`` its number of path rows.
+        ``x``, ``slack``, ``lowdim``, ``k`` and ``r`` describe the node where the block
+        is entered (witness, slack, dimension flag, decided neurons, path rows).
         """
-        h, tol, f = self.options.heuristics, self.options.tolerances, self._frame
         block = self.network.blocks[i]
         Z, z0 = block.pre(M, v)
         G, off, const = unit_rows(Z, z0, row_noise(block.pre_weights, M))
+        L = _Layer(i, self._starts[i], M, v, Z, z0, G, off, const, r, x.copy())
         fixed = np.zeros(len(z0), dtype=np.int8)
-        V = None
-        if h.interval_bounds:
-            fixed = interval_signs(G, off, f.lower, f.upper, tol.bound_margin)
-            fixed[const] = 0
-            self._count.bound_skips += int(np.count_nonzero(fixed))
-        if self._use_vertices and (h.vertex_witness or not np.all(fixed | const)):
-            t0 = time.perf_counter()
-            V = self._vertices(x, r) if (i > 0 or self._domain_V is None) else self._domain_V
-            self._count.geometry_seconds += time.perf_counter() - t0
-            if i == 0:
-                self._domain_V = V
-            if V is not None and h.vertex_bounds:
-                more = vertex_signs(V, G, off, tol.vertex_margin)
-                more[const | (fixed != 0)] = 0
-                self._count.vertex_skips += int(np.count_nonzero(more))
-                fixed = fixed + more
         fixed[const] = np.where(z0[const] > 0, 1, -1)
-        return _Layer(M, v, Z, z0, G, off, fixed.tolist(), r, V)
+        L.fixed, L.fixed_mask = fixed.tolist(), fixed != 0
+        if self._calls.fixers and not np.all(const):
+            node = self._node_view(x, slack, lowdim, k, r)
+            claims = self._calls.fix_signs(node, self._layer_view(L, k), self._where(k))
+            for j, (state, name) in claims.items():
+                if self.options.check_heuristics:
+                    self._check_fixed(L, j, state, name, lowdim, r, k)
+                L.fixed[j] = 1 if state else -1
+            self._count_decisions(name for _, name in claims.values())
+        L.fixed_mask = np.array(L.fixed, dtype=bool)
+        return L
+
+    def _count_decisions(self, names) -> None:
+        for name in names:
+            self._calls.decided(name)
+            counter = _SKIP_COUNTERS.get(name)
+            if counter:
+                setattr(self._count, counter, getattr(self._count, counter) + 1)
+
+    def _check_fixed(self, L: _Layer, j: int, state: bool, name: str, lowdim: bool, r: int, k: int) -> None:
+        """``check_heuristics``: the LP must find no point on the other side of a claim."""
+        other = not state
+        found = None if lowdim else self._lp_child(r, L, j, other, all_slack=True)
+        if found is None and self.options.include_lower_dim:
+            found = self._lp_child(r, L, j, other, all_slack=False)
+        self._lp.truncate(r)
+        self._pushed = None
+        if found is not None:
+            side = "on (z > 0)" if state else "off (z <= 0)"
+            raise HeuristicError(
+                f"heuristic '{name}' fixed neuron {L.start + j} (layer {L.index}, neuron {j}) {side} at "
+                f"{self._where(k)}, but the LP finds a point of the other side: "
+                f"{self._frame.from_unit(found[0]).tolist()} (input units)")
+
+    def _entry_vertices(self, L: _Layer) -> np.ndarray | None:
+        """Vertices of block ``L``'s entry polytope (computed once, on first use)."""
+        if not L.V_done:
+            t0 = time.perf_counter()
+            if L.index == 0 and self._domain_V is not None:
+                L.V = self._domain_V[0]
+            elif self._use_vertices:
+                L.V = self._vertices(L.x0, L.r0)
+                if L.index == 0:
+                    self._domain_V = (L.V,)
+            L.V_done = True
+            self._count.geometry_seconds += time.perf_counter() - t0
+        return L.V
+
+    def _node_view(self, x: np.ndarray, slack: float, lowdim: bool, k: int, r: int) -> NodeView:
+        x.flags.writeable = False  # witnesses are never changed in place; a hook must not either
+        order = self._order[:k]
+        return NodeView(x, float(slack), bool(lowdim), k, _read_only(order), self._state[order],
+                        _read_only(self._PG[:r]), _read_only(self._PH[:r]), *self._frame_views)
+
+    def _layer_view(self, L: _Layer, k: int) -> LayerView:
+        decided = L.fixed_mask.copy()
+        decided[self._order[L.start:k] - L.start] = True
+        return LayerView(L.index, L.start, L.Z, L.z0, L.G, L.off, L.const, decided, L.r0, L.x0,
+                         lambda: self._entry_vertices(L))
+
+    def _where(self, k: int) -> str:
+        return f"node with decided neurons {self._prefix(k)}"
 
     def _vertices(self, x: np.ndarray, r: int):
         """Vertices of the node polytope (domain and r path rows), or None if untrusted."""
@@ -234,7 +308,7 @@ class RegionSearch:
         try:
             return self._lp.solve(all_slack=all_slack, tight=tight)
         except SolverError as exc:
-            raise SolverError(f"{exc}; at neuron {self._k} under prefix '{self._prefix()}'") from None
+            raise SolverError(f"{exc}; at neuron {self._order[self._k]} under prefix '{self._prefix(self._k)}'") from None
         finally:
             self._count.lp_seconds += time.perf_counter() - t0
 
@@ -267,11 +341,11 @@ class RegionSearch:
             if res.status is LPStatus.OPTIMAL and res.slack >= tol.slack_min + tol.slack_refine:
                 if res.slack >= self._slack_needed(x) + tol.slack_refine:
                     raise EnumerationError(
-                        f"LP reports slack {res.slack:.3g} at neuron {self._k} of prefix "
-                        f"{self._prefix()} but its point violates the rows (margin {margin:.3g})"
+                        f"LP reports slack {res.slack:.3g} at neuron {self._order[self._k]} of prefix "
+                        f"{self._prefix(self._k)} but its point violates the rows (margin {margin:.3g})"
                     )
                 raise EnumerationError(
-                    f"a region of slack {res.slack:.3g} at neuron {self._k} of prefix {self._prefix()} lies "
+                    f"a region of slack {res.slack:.3g} at neuron {self._order[self._k]} of prefix {self._prefix(self._k)} lies "
                     f"where float64 resolves only {rounding_at(x):.3g} (|x| ~ {np.max(np.abs(x)):.3g} "
                     "frame units): use a smaller domain or rescale the inputs"
                 )
@@ -289,52 +363,51 @@ class RegionSearch:
         ``witness_inherit`` frame units, or the rounding bound at ``x`` where larger."""
         return max(self.options.tolerances.witness_inherit, rounding_at(x))
 
-    def _mirror_child(self, x, d, r, layer, j, bit):
-        """The mirror image of x through hyperplane j if it certifies the child, else None."""
-        y = mirror_point(x, d, layer.G[j])
+    def _accept_witness(self, y: np.ndarray, x: np.ndarray, lowdim: bool, r: int):
+        """``(y, margin)`` if ``y`` certifies the child whose rows are path rows
+        ``0..r`` (row r set), else None (rules: :mod:`enumerator.hookspec`)."""
+        new = float(self._PG[r] @ y - self._PH[r])
+        if new < self._inherit_distance(y):
+            return None
+        if y is x:  # the node's own witness: its other rows are certified already
+            return y, new
+        if lowdim:  # only the node's own witness: its other rows may be equalities
+            return None
         if not self._frame.contains(y):
             return None
-        self._set_row(r, layer, j, bit)
         margin = self._margin(y, r + 1)
-        if margin < self._inherit_distance(y):
-            return None
-        self._count.mirror_skips += 1
-        return y, margin
+        return (y, margin) if margin >= self._slack_needed(y) else None
 
-    def _vertex_child(self, x, r, layer, j, bit):
-        """A point from the block-entry vertices that certifies the child, else None."""
+    def _witness_child(self, node: NodeView, lview: LayerView, x, lowdim, r, layer, j, bit, k):
+        """A witness from the heuristics that certifies the child, as ``(y, slack)``, or None."""
         self._set_row(r, layer, j, bit)
-        rows = slice(layer.r0, r + 1)
-        y = vertex_candidate(layer.V, self._PG[rows], self._PH[rows], x)
-        if y is None:
-            return None
-        margin = self._margin(y, r + 1)
-        if margin < self._inherit_distance(y):
-            return None
-        self._count.vertex_witness_skips += 1
-        return y, margin
+        for y, name in self._calls.child_witnesses(node, lview, j, bit):
+            found = self._accept_witness(y, x, lowdim, r)
+            if found is None:
+                continue
+            if self.options.check_heuristics and self._lp_child(r, layer, j, bit, all_slack=not lowdim) is None:
+                raise HeuristicError(
+                    f"heuristic '{name}' gave witness {self._frame.from_unit(y).tolist()} (input units) for neuron "
+                    f"{layer.start + j} {'on' if bit else 'off'} at {self._where(k)}, which the search accepted, "
+                    "but the LP finds that child empty: the LP and the witness check disagree")
+            self._count_decisions((name,))
+            return found
+        return None
 
-    def _children(self, x, d, slack, lowdim, r, layer, j):
-        """Feasible children of the node at neuron j as ``(bit, x, slack, lowdim)``.
-
-        ``x`` is the node's witness at signed distance ``d`` from hyperplane j.
-        """
-        h = self.options.heuristics
+    def _children(self, x, slack, lowdim, r, layer, j, k):
+        """Feasible children of the node (witness ``x``, ``k`` decided neurons, ``r``
+        path rows) at neuron j of ``layer``, as ``(bit, x, slack, lowdim)``; the child
+        on the witness's side first."""
         lower_dim = self.options.include_lower_dim
         self._pushed = None
-        w_bit = d > 0
-        inherit = h.witness and abs(d) >= self._inherit_distance(x)
+        w_bit = float(layer.G[j] @ x + layer.off[j]) > 0
+        views = None
+        if self._calls.witnesses:
+            views = (self._node_view(x, slack, lowdim, k, r), self._layer_view(layer, k))
         out = []
         for bit in (w_bit, not w_bit):
-            if bit == w_bit and inherit:
-                self._count.witness_skips += 1
-                out.append((bit, x, min(slack, abs(d)), lowdim))
-                continue
-            found, self._last_optimum = None, 0.0
-            if bit != w_bit and inherit and h.mirror and not lowdim:
-                found = self._mirror_child(x, d, r, layer, j, bit)
-            if found is None and h.vertex_witness and layer.V is not None and not lowdim:
-                found = self._vertex_child(x, r, layer, j, bit)
+            self._last_optimum = 0.0
+            found = None if views is None else self._witness_child(*views, x, lowdim, r, layer, j, bit, k)
             child_lowdim = lowdim
             if found is None and not lowdim:
                 found = self._lp_child(r, layer, j, bit, all_slack=True)
@@ -345,16 +418,36 @@ class RegionSearch:
                 found = self._lp_child(r, layer, j, bit, all_slack=False)
                 child_lowdim = True
             if found is not None:
-                out.append((bit, found[0], found[1], child_lowdim))
+                out.append((bit, found[0], min(found[1], slack) if found[0] is x else found[1], child_lowdim))
         if not out:
             raise EnumerationError(
-                f"neither state of neuron {self._k} is feasible under prefix {self._prefix()}, "
+                f"neither state of neuron {layer.start + j} is feasible under {self._where(k)}, "
                 "although the node itself was"
             )
         return out
 
-    def _prefix(self) -> str:
-        return "".join("1" if s else "0" for s in self._state[: self._k])
+    def _prefix(self, k: int) -> str:
+        """States of the first ``k`` decided neurons, in decision order."""
+        return "".join("1" if s else "0" for s in self._state[self._order[:k]])
+
+    def _next_neuron(self, L: _Layer, k: int, x, slack, lowdim, r) -> int:
+        """The neuron of ``L`` decided at depth ``k``: the layer's order without a
+        branching heuristic (its first undecided neuron, after a subtree that came
+        with an order); otherwise a fixed neuron first (free), else the heuristics'
+        choice (the layer's order if every one passes)."""
+        if not self._calls.choosers and not self._ordered_root:
+            return k - L.start
+        open_ = np.ones(len(L.z0), dtype=bool)
+        open_[self._order[L.start:k] - L.start] = False
+        if self._calls.choosers:
+            fixed_open = open_ & np.array(L.fixed, dtype=bool)
+            if fixed_open.any():
+                return int(np.flatnonzero(fixed_open)[0])
+            j = self._calls.choose(self._node_view(x, slack, lowdim, k, r), self._layer_view(L, k), self._where(k))
+            if j is not None:
+                return j
+        return int(np.flatnonzero(open_)[0])
+
 
     # -- the search ----------------------------------------------------------------------
     def _root_map(self) -> tuple[np.ndarray, np.ndarray]:
@@ -386,7 +479,7 @@ class RegionSearch:
         its rounding bound of 0 (:meth:`ReLUNetwork.pattern_mismatches`)."""
         if self.network.pattern_mismatches(x, state)[0]:
             raise EnumerationError(
-                f"witness {x.tolist()} of pattern {self._prefix()} has forward-pass pattern "
+                f"witness {x.tolist()} of pattern {self._prefix(self._k)} has forward-pass pattern "
                 f"{''.join('1' if s else '0' for s in self.network.patterns(x)[0])}"
             )
 
@@ -404,10 +497,10 @@ class RegionSearch:
         return ""
 
     def _replay(self, root: Subtree):
-        """Set the path to ``root``: layers, rows and states of its prefix.
+        """Set the path to ``root``: layers, rows, order and states of its prefix.
 
-        Returns the loop state ``(k, li, r, L, dist)``.  Heuristics may decide the
-        replayed neurons differently from the run that made ``root`` (all are exact).
+        Returns the loop state ``(k, li, r, L)``.  Heuristics may decide the replayed
+        neurons differently from the run that made ``root`` (all are exact).
         """
         net = self.network
         k0 = len(root.prefix)
@@ -415,28 +508,33 @@ class RegionSearch:
             raise EnumerationError(f"subtree of {k0} neurons / witness {root.witness.shape} does not fit {net!r}")
         self._lp.truncate(0)
         self._layers = []
-        x, li, r, L = self._frame.to_unit(root.witness), -1, 0, None
+        f = self._frame
+        x, slack, li, r, L = f.to_unit(root.witness), f.slack_to_unit(root.slack), -1, 0, None
+        order = np.arange(k0) if root.order is None else root.order
+        self._ordered_root = root.order is not None
         M, v = self._root_map()
         for k in range(k0):
             if li < 0 or k == self._ends[li]:
                 if li >= 0:
                     M, v = net.blocks[li].post(L.M, L.v, L.Z, L.z0, self._state[self._starts[li]:k])
                 li += 1
-                L = self._make_layer(li, M, v, x, r)
+                L = self._make_layer(li, M, v, x, slack, root.lowdim, k, r)
                 self._layers.append(L)
-            j, bit = k - self._starts[li], bool(root.prefix[k])
+            neuron, bit = int(order[k]), bool(root.prefix[k])
+            j = neuron - L.start
             fixed = L.fixed[j]
             if fixed and (fixed > 0) != bit:
-                raise EnumerationError(f"subtree prefix sets neuron {k} {'on' if bit else 'off'}, "
+                raise EnumerationError(f"subtree prefix sets neuron {neuron} {'on' if bit else 'off'}, "
                                        "which is impossible on its polytope")
+            self._order[k] = neuron
             if not fixed:
                 self._push_row(r, L, j, bit)
                 r += 1
-            self._state[k], self._cuts[k] = bit, not fixed
+            self._state[neuron], self._cuts[neuron] = bit, not fixed
         self._k = k0
         if not root.lowdim and self._margin(x, r) < self._slack_needed(x):
-            raise EnumerationError(f"subtree witness is not inside its polytope (prefix {self._prefix()})")
-        return k0, li, r, L, (L.G @ x + L.off if L is not None else None)
+            raise EnumerationError(f"subtree witness is not inside its polytope (prefix {self._prefix(self._k)})")
+        return k0, li, r, L
 
     def request_stop(self) -> None:
         """Ask a running search to stop at its next node (safe to call from a signal
@@ -448,15 +546,26 @@ class RegionSearch:
 
     def _pending(self, stack: list, roots_left: list) -> list[Subtree]:
         """Unfinished subtrees in processing order, from the deferred siblings of the path."""
-        f = self._frame
-        out = [Subtree(np.append(self._state[:k], bit), f.from_unit(y), f.slack_to_input(slack), lowdim)
-               for k, bit, y, _, slack, lowdim, _, _ in reversed(stack)]
+        out = [self._subtree(k + 1, y, slack, lowdim, bit) for k, bit, y, slack, lowdim, _, _ in reversed(stack)]
         return out + list(reversed(roots_left))
+
+    def _subtree(self, k: int, y: np.ndarray, slack: float, lowdim: bool, last: bool | None = None) -> Subtree:
+        """The node of the first ``k`` decided neurons (the last one set to ``last``
+        when given) as a :class:`Subtree`; ``order`` is recorded unless it is the
+        layers' own."""
+        f = self._frame
+        order = self._order[:k].copy()
+        states = self._state[order]
+        if last is not None:
+            states[-1] = last
+        natural = np.array_equal(order, np.arange(k))
+        return Subtree(states, f.from_unit(y), f.slack_to_input(slack), lowdim, None if natural else order)
 
     def _run_core(self, materialize: bool, start: list[Subtree] | None):
         from enumerator.core.driver import CoreRun
 
         self._count = _Counters()
+        self._sub_heuristics = {}
         self._t0 = time.perf_counter()
         self._stop_requested = False
         self.complete, self.stop_reason, self.pending = False, "running", None
@@ -493,13 +602,15 @@ class RegionSearch:
         N = net.n_neurons
         blocks = net.blocks
         ends = self._ends = np.cumsum(net.widths).tolist()
-        starts = self._starts = [0] + ends[:-1]
+        self._starts = [0] + ends[:-1]
         self._lp = make_lp(self.backend, self._problem, self.options.tolerances)
         self._PG = np.zeros((N, net.n_inputs))
         self._PH = np.zeros(N)
-        self._state = np.zeros(N, dtype=bool)
-        self._cuts = np.zeros(N, dtype=bool)
+        self._state = np.zeros(N, dtype=bool)  # by neuron
+        self._cuts = np.zeros(N, dtype=bool)  # by neuron
+        self._order = np.arange(N)  # neuron decided at each depth
         self._count = _Counters()
+        self._calls = HeuristicCalls(self.options.heuristics, self.domain, self.options.tolerances, net.n_inputs)
         self._t0 = time.perf_counter()
         self._stop_requested = False
         self.complete, self.stop_reason, self.pending = False, "running", None
@@ -516,13 +627,13 @@ class RegionSearch:
                     self.stop_reason, self.pending = reason, list(reversed(roots_left))
                     return
                 root = roots_left.pop()
-                k, li, r, L, dist = self._replay(root)
+                k, li, r, L = self._replay(root)
                 x, slack, lowdim = self._frame.to_unit(root.witness), self._frame.slack_to_unit(root.slack), root.lowdim
                 while True:
                     self._k = k
                     if k == (ends[li] if li >= 0 else 0):  # finished block li (or at the root)
                         if li >= 0:
-                            M, v = blocks[li].post(L.M, L.v, L.Z, L.z0, self._state[starts[li]:k])
+                            M, v = blocks[li].post(L.M, L.v, L.Z, L.z0, self._state[L.start:k])
                         else:
                             M, v = self._root_map()
                         if li + 1 == len(blocks):  # leaf
@@ -534,50 +645,46 @@ class RegionSearch:
                                 return
                             if not stack:
                                 break
-                            k, bit, x, dist, slack, lowdim, r, li = stack.pop()
+                            k, bit, x, slack, lowdim, r, li = stack.pop()
                             L = self._layers[li]
                             self._k = k
-                            self._push_row(r, L, k - starts[li], bit)  # deferred nodes always branched
+                            neuron = int(self._order[k])
+                            self._push_row(r, L, neuron - L.start, bit)  # deferred nodes always branched
                             r += 1
-                            self._state[k] = bit
-                            self._cuts[k] = True
+                            self._state[neuron] = bit
+                            self._cuts[neuron] = True
                             k += 1
                             continue
                         li += 1
-                        L = self._make_layer(li, M, v, x, r)
+                        L = self._make_layer(li, M, v, x, slack, lowdim, k, r)
                         del self._layers[li:]
                         self._layers.append(L)
-                        dist = L.G @ x + L.off
-                    j = k - starts[li]
+                    j = self._next_neuron(L, k, x, slack, lowdim, r)
+                    neuron = L.start + j
+                    self._order[k] = neuron
                     count.nodes += 1
                     f = L.fixed[j]
                     if f:
-                        self._state[k] = f > 0
-                        self._cuts[k] = False
+                        self._state[neuron] = f > 0
+                        self._cuts[neuron] = False
                         k += 1
                         continue
                     reason = self._out_of_budget(at_region=False) if branched else ""
                     if reason:  # between LPs: this node and everything deferred are pending
                         self.stop_reason = reason
-                        fr = self._frame
-                        self.pending = ([Subtree(self._state[:k].copy(), fr.from_unit(x), fr.slack_to_input(slack),
-                                                 lowdim)] + self._pending(stack, roots_left))
+                        self.pending = [self._subtree(k, x, slack, lowdim)] + self._pending(stack, roots_left)
                         return
-                    kids = self._children(x, float(dist[j]), slack, lowdim, r, L, j)
+                    kids = self._children(x, slack, lowdim, r, L, j, k)
                     branched = True  # a stop between LPs comes after one decided node: progress
                     for bit, cx, cslack, clow in kids[:-1]:
-                        cdist = dist if cx is x else L.G @ cx + L.off
-                        stack.append((k, bit, cx, cdist, cslack, clow, r, li))
+                        stack.append((k, bit, cx, cslack, clow, r, li))
                         count.nodes += 1
-                    bit, cx, slack, lowdim = kids[-1]
-                    if cx is not x:
-                        dist = L.G @ cx + L.off
-                        x = cx
+                    bit, x, slack, lowdim = kids[-1]
                     if self._pushed != (r, bit):
                         self._push_row(r, L, j, bit)
                     r += 1
-                    self._state[k] = bit
-                    self._cuts[k] = True
+                    self._state[neuron] = bit
+                    self._cuts[neuron] = True
                     k += 1
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"

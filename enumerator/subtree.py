@@ -45,7 +45,10 @@ class CheckpointError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Subtree:
-    """A search-tree node: ``prefix`` (bool (k,)) fixes neurons 0..k-1; ``witness``
+    """A search-tree node: ``prefix`` (bool (k,)) holds the states of the first ``k``
+    decided neurons, in decision order: neurons ``0..k-1`` unless ``order`` (int (k,))
+    names them (a search with a branching heuristic decides a layer's neurons in its
+    own order; each layer's neurons still come before the next layer's).  ``witness``
     (n,) lies in its polytope at distance ``slack`` from the cutting hyperplanes;
     ``lowdim`` marks a lower-dimensional node (lower-dimensional search only)."""
 
@@ -53,10 +56,14 @@ class Subtree:
     witness: np.ndarray
     slack: float
     lowdim: bool = False
+    order: np.ndarray | None = None
 
     def as_dict(self) -> dict:
-        return {"prefix": "".join("1" if s else "0" for s in self.prefix), "witness": self.witness.tolist(),
-                "slack": self.slack, "lowdim": self.lowdim}
+        out = {"prefix": "".join("1" if s else "0" for s in self.prefix), "witness": self.witness.tolist(),
+               "slack": self.slack, "lowdim": self.lowdim}
+        if self.order is not None:
+            out["order"] = [int(i) for i in self.order]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "Subtree":
@@ -68,8 +75,19 @@ class Subtree:
             raise ValueError("witness must be a list of numbers")
         if not _is_number(slack) or not isinstance(lowdim, bool):
             raise ValueError("slack must be a number and lowdim true or false")
+        order = d.get("order")
+        if order is not None and (not isinstance(order, list) or len(order) != len(prefix)
+                                  or not all(isinstance(i, int) and not isinstance(i, bool) for i in order)):
+            raise ValueError("order must be a list of neuron indices, one per prefix state")
         return cls(np.array([c == "1" for c in prefix], dtype=bool), np.array(witness, dtype=float),
-                   float(slack), lowdim)
+                   float(slack), lowdim, None if order is None else np.array(order, dtype=np.int64))
+
+    def states_by_neuron(self, n_neurons: int) -> np.ndarray:
+        """int8 (n_neurons,): +1 / -1 for the decided neurons' states, 0 undecided."""
+        out = np.zeros(n_neurons, dtype=np.int8)
+        order = np.arange(len(self.prefix)) if self.order is None else self.order
+        out[order] = np.where(self.prefix, 1, -1)
+        return out
 
 
 def _is_number(v) -> bool:
@@ -79,10 +97,12 @@ def _is_number(v) -> bool:
 def check_subtrees(subtrees, network: ReLUNetwork, domain: Domain) -> None:
     """Raise :class:`CheckpointError` unless ``subtrees`` is a valid start list.
 
-    Each item must be a :class:`Subtree` with a prefix of at most ``N`` neurons, a
-    finite witness of dimension ``n`` inside the domain and a finite slack; no prefix
-    may equal or extend another.  (That each witness lies in its prefix's polytope is
-    checked when the search replays it.)
+    Each item must be a :class:`Subtree` with a prefix of at most ``N`` neurons (and
+    an ``order`` that decides each layer's neurons, once each, before the next
+    layer's), a finite witness of dimension ``n`` inside the domain and a finite
+    slack; no two may overlap (a prefix that equals or extends another; with orders:
+    two subtrees that agree on every neuron both decide).  (That each witness lies in
+    its prefix's polytope is checked when the search replays it.)
     """
     if not isinstance(subtrees, (list, tuple)):
         raise CheckpointError(f"start must be a list of Subtree, got {type(subtrees).__name__}")
@@ -99,13 +119,43 @@ def check_subtrees(subtrees, network: ReLUNetwork, domain: Domain) -> None:
             raise CheckpointError(f"subtree {i}: witness {s.witness.tolist()} is outside the domain")
         if not math.isfinite(s.slack):
             raise CheckpointError(f"subtree {i}: slack {s.slack} is not finite")
+        if s.order is not None:
+            _check_order(i, s, network)
         keys.append(("".join("1" if b else "0" for b in s.prefix), i))
+    if any(s.order is not None for s in subtrees):
+        _check_disjoint(subtrees, N)
+        return
     keys.sort()
     for (a, i), (b, j) in zip(keys, keys[1:]):
         if b.startswith(a):  # sorted order puts every extension of a right after a
             what = "the same prefix" if a == b else f"prefix '{b[:60]}' extends prefix '{a[:60]}'"
             raise CheckpointError(f"subtrees {min(i, j)} and {max(i, j)} overlap ({what}): "
                                   "their regions would be counted twice")
+
+
+def _check_order(i: int, s: Subtree, network: ReLUNetwork) -> None:
+    order = s.order
+    if not isinstance(order, np.ndarray) or order.shape != s.prefix.shape or order.dtype.kind not in "iu":
+        raise CheckpointError(f"subtree {i}: order must be {len(s.prefix)} integer neuron indices")
+    ends = np.cumsum(network.widths)
+    starts = ends - np.asarray(network.widths)
+    layer = np.searchsorted(ends, np.arange(len(order)), side="right")  # the layer each depth belongs to
+    if np.any(order < starts[layer]) or np.any(order >= ends[layer]) or len(np.unique(order)) != len(order):
+        raise CheckpointError(f"subtree {i}: order {order.tolist()[:20]} does not decide each layer's neurons "
+                              "once each, layer by layer")
+
+
+def _check_disjoint(subtrees, n_neurons: int, chunk: int = 256) -> None:
+    """Two subtrees overlap unless some neuron both decide has opposite states
+    (pairwise, in row chunks: memory O(chunk * len(subtrees)))."""
+    S = np.array([s.states_by_neuron(n_neurons) for s in subtrees])
+    on, off = (S > 0).astype(np.float32), (S < 0).astype(np.float32)
+    for a in range(0, len(S), chunk):
+        conflicts = on[a:a + chunk] @ off.T + off[a:a + chunk] @ on.T
+        for i, j in np.argwhere(conflicts == 0):
+            if a + i != j:
+                raise CheckpointError(f"subtrees {min(a + i, j)} and {max(a + i, j)} overlap (no neuron they "
+                                      "both decide separates them): their regions would be counted twice")
 
 
 def _digest(data: dict) -> str:

@@ -1,6 +1,7 @@
 """Heuristic plug-ins: discovery by entry point, loading a user's file, validation
-against the spec (enumerator.hookspec).  The search does not call plug-ins yet; the
-example's answers are checked here against LPs over the node."""
+against the spec (enumerator.hookspec).  The example's answers are checked here
+against LPs over the node; the search's use of plug-ins is tested in
+test_heuristic_platform.py."""
 
 from __future__ import annotations
 
@@ -35,10 +36,10 @@ NAME = "vertex_signs_example"
 
 
 @hookimpl
-def fix_signs(*, node, layer):
-    if node.vertices is None:
+def fix_signs(*, layer):
+    if layer.entry_vertices is None:
         return None
-    values = node.vertices @ layer.Z.T + layer.z0          # (V, w): z at every vertex
+    values = layer.entry_vertices @ layer.Z.T + layer.z0    # (V, w): z at every vertex
     fixed = {}
     for j in np.flatnonzero(~layer.decided):
         if values[:, j].min() > 0:
@@ -66,9 +67,13 @@ def root_views(arch, seed):
     Ws, bs = random_net(arch, seed, bias_std=0.6)
     n = arch[0]
     corners = np.array(np.meshgrid(*[[-1.0, 1.0]] * n)).reshape(n, -1).T
-    G = np.vstack([np.eye(n), -np.eye(n)])
-    node = NodeView(G, np.ones(2 * n), np.zeros(2 * n, bool), np.zeros(n), 1.0, np.zeros(0, bool), 0, corners)
-    layer = LayerView(0, Ws[0], bs[0], np.zeros(len(bs[0]), bool))
+    w = len(bs[0])
+    none = np.zeros((0, n))
+    node = NodeView(np.zeros(n), 1.0, False, 0, np.zeros(0, int), np.zeros(0, bool), none, np.zeros(0), none,
+                    np.zeros(0), -np.ones(n), np.ones(n), np.ones(n))
+    nrm = np.linalg.norm(Ws[0], axis=1)
+    layer = LayerView(0, 0, Ws[0], bs[0], Ws[0] / nrm[:, None], bs[0] / nrm, np.zeros(w, bool),
+                      np.zeros(w, bool), 0, np.zeros(n), lambda: corners)
     return node, layer
 
 
@@ -77,7 +82,7 @@ def test_example_file_loads_and_its_claims_hold(tmp_path):
     assert plugin.name == "vertex_signs_example" and plugin.hook_names == ("choose_neuron", "fix_signs")
     registry = HeuristicRegistry().register(plugin)
     fix = registry.implementations("fix_signs")[0]
-    assert fix.argnames == ("node", "layer")
+    assert fix.argnames == ("layer",)
     claims = 0
     for seed in range(6):
         node, layer = root_views((3, 8, 1), seed)
@@ -105,7 +110,7 @@ def test_spec_hooks_are_keyword_only():
     ("from enumerator.plugins import hookimpl\n@hookimpl\ndef fix_sign(*, node):\n    pass\n",
      "'fix_sign' is marked as a hook but the spec has no such hook"),
     ("from enumerator.plugins import hookimpl\n@hookimpl\ndef fix_signs(*, node, depth):\n    pass\n",
-     r"hook 'fix_signs' has parameter 'depth', which is not in its spec \(available: node, layer, domain\)"),
+     r"hook 'fix_signs' has parameter 'depth', which is not in its spec \(available: node, layer, domain, tolerances\)"),
     ("from enumerator.plugins import hookimpl\n@hookimpl\ndef child_witness(*args):\n    pass\n",
      "parameter 'args' must be a plain keyword parameter"),
     ("from enumerator.plugins import hookimpl\n@hookimpl\ndef choose_neuron(node, /):\n    pass\n",

@@ -13,7 +13,9 @@ is its own and whose certified slack is at least ``slack_min``; a node is droppe
 if the LP finds no point with that slack; the region set is the same.
 
 :func:`core_refusal` says why the core does not apply to a search (then the LP search
-runs): the heuristic is off, lower-dimensional patterns are asked for, a block is not
+runs): the heuristic is off, heuristic plug-ins, a branching order other than the
+given one or ``check_heuristics`` are asked for (they run in the LP search, whose
+hooks the core does not call), lower-dimensional patterns are asked for, a block is not
 a dense ReLU layer, the input dimension exceeds ``geometry_max_dim``, the domain is an
 unbounded or non-simple polytope, or (over R^n) the first ``n`` neurons are not well-conditioned and
 independent (their sign patterns are the core's roots there).
@@ -42,6 +44,12 @@ def core_refusal(network: ReLUNetwork, domain: Domain, frame: UnitFrame, options
     n = network.n_inputs
     if not h.geometry:
         return "geometry heuristic off"
+    if h.plugins.plugins:
+        return "heuristic plug-ins run in the LP search"
+    if h.order != "given":
+        return f"branching order {h.order} runs in the LP search"
+    if options.check_heuristics:
+        return "check_heuristics re-decides heuristics in the LP search"
     if options.include_lower_dim:
         return "lower-dimensional patterns need the LP search"
     if not network.blocks or any(type(b) is not DenseReLU for b in network.blocks):

@@ -32,6 +32,7 @@ from enumerator.core.roots import polytope_root
 from enumerator.core.rows import lp_witness, prefix_rows, witness_margin
 from enumerator.scaling import slack_needed
 from enumerator.domain import Polytope, Unbounded
+from enumerator.heuristics.dispatch import merge_heuristic_stats
 from enumerator.region import Region, pack_pattern
 from enumerator.search import EnumerationError, RegionSearch
 from enumerator.subtree import Subtree
@@ -259,6 +260,7 @@ class CoreRun:
                 setattr(c, name, getattr(c, name) + getattr(st, name))
             self.base_nodes += st.nodes
             c.nodes = self.base_nodes + int(self.counters[K.C_NODES])
+            s._sub_heuristics = merge_heuristic_stats(s._sub_heuristics, self.sub.heuristic_stats)
         reason, pending = self.sub.stop_reason, self.sub.pending
         self.sub = None
         return reason, pending
@@ -274,7 +276,7 @@ class CoreRun:
         try:
             while roots_left:
                 root = roots_left.pop()
-                if root.lowdim or len(root.prefix) > self.N:
+                if root.lowdim or root.order is not None or len(root.prefix) > self.N:
                     reason, pending = yield from self._python_search(root, materialize)
                     if reason:
                         s.stop_reason = reason
