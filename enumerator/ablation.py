@@ -13,19 +13,26 @@ Heuristic sets (:func:`parse_heuristic_set`) are written as comma-separated item
           | "default"           the defaults of :class:`~enumerator.options.Heuristics`
           | "default-" NAMES    the defaults with these switched off (NAMES = NAME("-"NAME)*)
           | NAME                switch NAME on
+          | ORDER               branch in this order within a layer (at most one)
+          | PLUGIN              switch this heuristic plug-in on
 
 A set without ``default`` items starts from ``none``: ``witness,interval_bounds``
 runs with exactly those two on; ``default,mirror`` adds mirror to the defaults;
-``default-vertex_bounds-vertex_witness`` drops both vertex heuristics.  NAME is a
-boolean field of :class:`Heuristics` (:data:`HEURISTIC_NAMES`); naming one both on and
-off, an unknown name, an empty item or ``none`` next to other items raise
-``ValueError``.
+``default-vertex_bounds-vertex_witness`` drops both vertex heuristics;
+``default-geometry,certain_first`` runs the LP search with the defaults, branching
+most-certain-first.  NAME is a boolean field of :class:`Heuristics`
+(:data:`HEURISTIC_NAMES`), ORDER one of :data:`ORDER_NAMES`, PLUGIN the name of a
+plug-in of the registry passed in (``--heuristic-file`` files and installed entry
+points on the command line).  Naming one both on and off, an unknown name, two
+orders, an empty item or ``none`` next to other items raise ``ValueError``.
 
 Timing is the search's own wall clock (``SearchStats.seconds``), best of ``repeat``;
 the counters (nodes, LPs, decisions) are deterministic and taken from that run.
 Decisions per heuristic are the ``*_skips`` counters of :class:`SearchStats` (LPs or
-neuron rows a heuristic decided without an LP); the time spent inside each heuristic
-is not measured by the search and is not reported.
+neuron rows a heuristic decided without an LP); per heuristic, by name, every row also
+reports its hook calls, decisions and seconds inside its hooks
+(:attr:`EnumerationResult.heuristics`: built-ins, orders and plug-ins alike, and
+``geometry`` for the compiled core, whose time is the kernel's).
 """
 
 from __future__ import annotations
@@ -43,9 +50,10 @@ from enumerator.api import count_regions
 from enumerator.domain import Box, Domain
 from enumerator.files import atomic_output
 from enumerator.network import ReLUNetwork
-from enumerator.options import HEURISTIC_NAMES, Heuristics, SearchOptions
+from enumerator.options import HEURISTIC_NAMES, ORDER_NAMES, Heuristics, SearchOptions
+from enumerator.plugins import HeuristicRegistry
 from enumerator.random_nets import he_normal_network, parse_architecture
-from enumerator.region import SearchStats
+from enumerator.region import EnumerationResult, SearchStats
 
 __all__ = ["HEURISTIC_NAMES", "DECISION_COUNTERS", "AblationRow", "AblationResult", "parse_heuristic_set",
            "resolve_network", "run_ablation"]
@@ -57,8 +65,9 @@ DECISION_COUNTERS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Se
 _COUNTERS = ("nodes", "lps", "lps_infeasible", "lps_refined")
 
 
-def parse_heuristic_set(text: str) -> Heuristics:
-    """The :class:`Heuristics` a SET names (grammar in the module docstring).
+def parse_heuristic_set(text: str, plugins: HeuristicRegistry | None = None) -> Heuristics:
+    """The :class:`Heuristics` a SET names (grammar in the module docstring); PLUGIN
+    items are looked up in ``plugins``.
 
     >>> parse_heuristic_set("none") == Heuristics.none()
     True
@@ -75,21 +84,30 @@ def parse_heuristic_set(text: str) -> Heuristics:
         if len(items) > 1:
             raise ValueError(f"heuristic set '{text}': 'none' must stand alone")
         return Heuristics.none()
+    available = {p.name: p for p in (plugins or HeuristicRegistry()).plugins}
     base = Heuristics() if any(i == "default" or i.startswith("default-") for i in items) else Heuristics.none()
     on: set[str] = set()
     off: set[str] = set()
+    orders = [i for i in items if i in ORDER_NAMES]
+    if len(orders) > 1:
+        raise ValueError(f"heuristic set '{text}' names two branching orders: {orders[0]} and {orders[1]}")
+    registry = HeuristicRegistry()
     for item in items:
-        if item == "default":
+        if item == "default" or item in ORDER_NAMES:
+            continue
+        if item in available:
+            registry = registry.register(available[item])
             continue
         names, target = (item[len("default-"):].split("-"), off) if item.startswith("default-") else ([item], on)
         for name in names:
             if name not in HEURISTIC_NAMES:
-                raise ValueError(f"heuristic set '{text}': unknown heuristic '{name}' "
-                                 f"(choose from none, default, {', '.join(HEURISTIC_NAMES)})")
+                raise ValueError(f"heuristic set '{text}': unknown heuristic '{name}' (choose from none, default, "
+                                 f"{', '.join(HEURISTIC_NAMES + ORDER_NAMES + tuple(available))})")
             target.add(name)
     if on & off:
         raise ValueError(f"heuristic set '{text}': '{sorted(on & off)[0]}' is both switched on and off")
-    return dataclasses.replace(base, **{n: True for n in on}, **{n: False for n in off})
+    return dataclasses.replace(base, **{n: True for n in on}, **{n: False for n in off},
+                               order=orders[0] if orders else "given", plugins=registry)
 
 
 def resolve_network(spec: str) -> ReLUNetwork:
@@ -132,6 +150,9 @@ class AblationRow:
         Search counters (:class:`SearchStats`).
     decisions : dict
         ``{counter: value}`` for :data:`DECISION_COUNTERS`.
+    heuristic_stats : dict
+        Name -> :class:`enumerator.heuristics.dispatch.HeuristicStats` of every
+        heuristic that ran (calls, decisions, seconds inside its hooks).
     seconds : float
         Wall-clock seconds of the fastest run.
     complete : bool
@@ -148,6 +169,7 @@ class AblationRow:
     lps_infeasible: int
     lps_refined: int
     decisions: dict
+    heuristic_stats: dict
     seconds: float
     complete: bool
 
@@ -162,12 +184,17 @@ class AblationRow:
         return self.regions / self.seconds if self.seconds > 0 else math.inf
 
     def as_dict(self) -> dict:
-        """Flat JSON/CSV-ready dict (decisions inlined, derived rates rounded)."""
+        """Flat JSON/CSV-ready dict (decisions inlined, derived rates rounded; per
+        heuristic NAME: ``NAME.calls``, ``NAME.decisions``, ``NAME.seconds``)."""
+        per_heuristic = {f"{name}.{k}": (round(v, 5) if k == "seconds" else v)
+                         for name, st in self.heuristic_stats.items() if st.calls or st.decisions
+                         for k, v in st.as_dict().items()}
         out = {"net": self.net, "heuristics": self.heuristics, "enabled": "+".join(self.enabled) or "-",
                "regions": self.regions, "count_ok": self.count_ok,
                **{k: getattr(self, k) for k in _COUNTERS}, "lps_per_region": round(self.lps_per_region, 4),
                **self.decisions, "seconds": round(self.seconds, 5),
-               "regions_per_second": round(self.regions_per_second, 1), "complete": self.complete}
+               "regions_per_second": round(self.regions_per_second, 1), "complete": self.complete,
+               **per_heuristic}
         return out
 
 
@@ -223,8 +250,9 @@ class AblationResult:
     def write_csv(self, path: str | PathLike) -> None:
         """One line per row (atomic); columns as :meth:`AblationRow.as_dict`."""
         rows = [r.as_dict() for r in self.rows]
+        columns = list(dict.fromkeys(k for row in rows for k in row))  # per-heuristic columns vary by row
         with atomic_output(path) as tmp, open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer = csv.DictWriter(f, fieldnames=columns, restval="")
             writer.writeheader()
             writer.writerows(rows)
 
@@ -272,16 +300,16 @@ class AblationResult:
 
 
 def _run(network: ReLUNetwork, domain: Domain, heuristics: Heuristics, repeat: int, backend: str,
-         time_limit: float | None, on_run: Callable[[], None] | None) -> tuple[SearchStats, bool, bool]:
-    """Fastest stats of ``repeat`` runs, whether all were complete, whether their counts agreed."""
+         time_limit: float | None, on_run: Callable[[], None] | None) -> tuple[EnumerationResult, bool, bool]:
+    """Fastest result of ``repeat`` runs, whether all were complete, whether their counts agreed."""
     options = SearchOptions(heuristics=heuristics, time_limit=time_limit)
     best, complete, counts = None, True, set()
     for _ in range(repeat):
         result = count_regions(network, domain, backend=backend, options=options)
         complete &= result.complete
         counts.add(result.stats.regions)
-        if best is None or result.stats.seconds < best.seconds:
-            best = result.stats
+        if best is None or result.stats.seconds < best.stats.seconds:
+            best = result
         if on_run is not None:
             on_run()
     return best, complete, len(counts) == 1
@@ -334,13 +362,14 @@ def run_ablation(nets: Mapping[str, ReLUNetwork], sets: Mapping[str, Heuristics]
         domains[name] = dom.describe()
         reference = None
         for label, heuristics in sets.items():
-            stats, complete, stable = _run(network, dom, heuristics, repeat, backend, time_limit, on_run)
+            result, complete, stable = _run(network, dom, heuristics, repeat, backend, time_limit, on_run)
+            stats = result.stats
             count_ok = None
             if complete:
                 reference = stats.regions if reference is None else reference
                 count_ok = stable and stats.regions == reference
-            enabled = tuple(n for n in HEURISTIC_NAMES if getattr(heuristics, n))
-            rows.append(AblationRow(name, label, enabled, stats.regions, count_ok,
+            rows.append(AblationRow(name, label, heuristics.enabled, stats.regions, count_ok,
                                     *(getattr(stats, k) for k in _COUNTERS),
-                                    {k: getattr(stats, k) for k in DECISION_COUNTERS}, stats.seconds, complete))
+                                    {k: getattr(stats, k) for k in DECISION_COUNTERS}, result.heuristics,
+                                    stats.seconds, complete))
     return AblationResult(tuple(rows), tuple(nets), tuple(sets), domains, repeat)

@@ -11,28 +11,41 @@ import click
 from tqdm import tqdm
 
 from enumerator.ablation import parse_heuristic_set, resolve_network, run_ablation
+from enumerator.plugins import HeuristicRegistry, PluginError, discover_entry_points, load_heuristic_file
 from shallow.cli import exits
 from shallow.cli.options import build_domain, command, domain_options, library_errors, solver_option
 
 
-def _heuristic_sets(ctx, param, values) -> dict:
+def _heuristic_sets(values: tuple[str, ...], files: tuple[str, ...]) -> dict:
+    """Label -> Heuristics; PLUGIN items name ``--heuristic-file`` plug-ins or installed ones."""
     values = values or ("none", "default")
+    try:
+        available = HeuristicRegistry()
+        for plugin in discover_entry_points() + [load_heuristic_file(path) for path in files]:
+            available = available.register(plugin)
+    except PluginError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--heuristic-file'") from None
     sets = {}
     for text in values:
         if text in sets:
-            raise click.BadParameter(f"heuristic set '{text}' is given twice", ctx=ctx, param=param)
+            raise click.BadParameter(f"heuristic set '{text}' is given twice", param_hint="'--heuristics'")
         try:
-            sets[text] = parse_heuristic_set(text)
+            sets[text] = parse_heuristic_set(text, available)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+            raise click.BadParameter(str(exc), param_hint="'--heuristics'") from None
     return sets
 
 
 @command("Compare pruning heuristic sets (ablation).")
 @click.argument("nets", metavar="NET...", nargs=-1, required=True)
-@click.option("--heuristics", "sets", multiple=True, callback=_heuristic_sets, metavar="SET",
+@click.option("--heuristics", "sets", multiple=True, metavar="SET",
               help="Heuristics to switch on, comma-separated (repeatable; default: none and default). "
-                   "Items: none | default | default-NAME[-NAME...] (defaults without these) | NAME.")
+                   "Items: none | default | default-NAME[-NAME...] (defaults without these) | NAME | "
+                   "ORDER (given, certain_first, widest_first) | PLUGIN (a --heuristic-file or installed "
+                   "plug-in's name).")
+@click.option("--heuristic-file", "heuristic_files", multiple=True, type=click.Path(dir_okay=False),
+              metavar="FILE.py", help="Load a heuristic plug-in from a Python file; sets name it by its NAME "
+                                      "(or file stem). Repeatable.")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs per (net, set); the fastest is reported.")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
@@ -42,7 +55,7 @@ def _heuristic_sets(ctx, param, values) -> dict:
 @domain_options
 @solver_option
 @library_errors
-def ablate(nets, sets, repeat, out_dir, time_limit, box, unbounded, polytope, solver):
+def ablate(nets, sets, heuristic_files, repeat, out_dir, time_limit, box, unbounded, polytope, solver):
     """Count the regions of every NET with every heuristic SET; report nodes, LPs,
     LPs per region, decisions per heuristic, seconds and regions/s (best of --repeat).
 
@@ -51,6 +64,7 @@ def ablate(nets, sets, repeat, out_dir, time_limit, box, unbounded, polytope, so
     first set is the reference); a difference is an error (exit 1) and is flagged
     MISMATCH in the table and the files.
     """
+    sets = _heuristic_sets(sets, heuristic_files)
     networks = {}
     for spec in nets:
         networks[spec] = resolve_network(spec)

@@ -17,11 +17,11 @@ from shallow.cli.options import (
     ByteSize,
     Interrupts,
     build_domain,
-    build_heuristics,
     command,
     default_max_memory,
     domain_options,
     finish,
+    heuristic_settings,
     library_errors,
     load_network,
     network_argument,
@@ -74,7 +74,7 @@ def collect_regions(search: RegionSearch, max_memory: int | None, progress: bool
 
 
 def convert_network(network, domain, *, full_dim_only=False, compress=True, solver="highs",
-                    heuristics=None, max_regions=None, time_limit=None, progress=True,
+                    heuristics=None, check_heuristics=False, max_regions=None, time_limit=None, progress=True,
                     max_memory: int | None = None, interrupts: Interrupts | None = None, engine=None, budget=None):
     """Enumerate, then build; returns ``(shallow, search)`` (shared by ``convert`` and ``demo``).
 
@@ -87,7 +87,8 @@ def convert_network(network, domain, *, full_dim_only=False, compress=True, solv
     KeyboardInterrupt.
     """
     options = SearchOptions(include_lower_dim=not full_dim_only, max_regions=max_regions,
-                            time_limit=time_limit, **({"heuristics": heuristics} if heuristics else {}))
+                            time_limit=time_limit, check_heuristics=check_heuristics,
+                            **({"heuristics": heuristics} if heuristics else {}))
     search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
               ParallelSearch(network, domain, engine, backend=solver, options=options, budget=budget))
     if interrupts is not None:
@@ -175,7 +176,7 @@ def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, s
             else:
                 shallow, search = convert_network(
                     network, domain, full_dim_only=full_dim_only, compress=not no_compress, solver=solver,
-                    heuristics=build_heuristics(enabled, disabled), max_regions=max_regions,
+                    **heuristic_settings(enabled, disabled), max_regions=max_regions,
                     time_limit=time_limit, max_memory=max_memory or default_max_memory(), interrupts=interrupts,
                     engine=build_engine(workers, scheduler, dask_local), budget=item_budget(item_seconds))
                 search_counts = search.stats.as_dict()

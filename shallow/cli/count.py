@@ -13,10 +13,10 @@ from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
     build_domain,
-    build_heuristics,
     command,
     domain_options,
     finish,
+    heuristic_settings,
     library_errors,
     load_network,
     network_argument,
@@ -70,7 +70,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     remember_inputs(network, domain)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
-                            heuristics=build_heuristics(enabled, disabled))
+                            **heuristic_settings(enabled, disabled))
     before, start = load_checkpoint(resume, network, domain, lower_dim) if resume else ({}, None)
     engine = build_engine(workers, scheduler, dask_local)
     search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else

@@ -27,8 +27,8 @@ from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
     build_domain,
-    build_heuristics,
     domain_options,
+    heuristic_settings,
     library_errors,
     load_network,
     network_argument,
@@ -98,7 +98,7 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
-                            heuristics=build_heuristics(enabled, disabled))
+                            **heuristic_settings(enabled, disabled))
     engine = build_engine(workers, scheduler, dask_local)
     out = Path(output)
     single = out.suffix == ".parquet"

@@ -21,7 +21,8 @@ from enumerator import Box, Heuristics, ReLUNetwork, Unbounded, load_polytope, l
 from enumerator.domain import Domain, DomainError
 from enumerator.files import OutputPathError, check_output, npz_path
 from enumerator.loaders import FORMATS
-from enumerator.options import HEURISTIC_NAMES
+from enumerator.options import HEURISTIC_NAMES, ORDER_NAMES
+from enumerator.plugins import HeuristicRegistry, PluginError, discover_entry_points, load_heuristic_file
 from shallow.cli import exits
 from shallow.cli.diagnose import input_hints
 from solvers import BACKENDS
@@ -130,15 +131,34 @@ def time_limit_option(f):
                         "the result is marked incomplete (exit 3).")(f)
 
 
+def heuristic_options(f):
+    """``--heuristic-file``, ``--order`` and ``--check-heuristics``, read by
+    :func:`build_heuristics` and :func:`heuristic_settings` (commands need not pass them)."""
+    f = click.option("--check-heuristics", "check_heuristics", is_flag=True, expose_value=False,
+                     callback=_remember, help="Re-decide every heuristic decision by LP and stop with an error "
+                     "on a wrong one (runs the LP search; slower).")(f)
+    f = click.option("--order", "order", type=click.Choice(ORDER_NAMES), default="given", show_default=True,
+                     expose_value=False, callback=_remember,
+                     help="Branching order within a layer (orders other than 'given' run the LP search).")(f)
+    return click.option("--heuristic-file", "heuristic_files", multiple=True, type=click.Path(dir_okay=False),
+                        expose_value=False, callback=_remember, metavar="FILE.py",
+                        help="Load a heuristic plug-in from a Python file and switch it on (repeatable; "
+                        "see enumerator/hookspec.py).")(f)
+
+
 def search_options(f):
-    """``--solver``, ``--no-heuristic``, ``--max-regions``, ``--time-limit``."""
+    """``--solver``, ``--heuristic`` / ``--no-heuristic``, :func:`heuristic_options`,
+    ``--max-regions``, ``--time-limit``."""
     f = time_limit_option(f)
     f = click.option("--max-regions", type=click.IntRange(min=0), default=None,
                      help="Stop after this many regions; the result is marked incomplete (exit 3).")(f)
+    f = heuristic_options(f)
     f = click.option("--no-heuristic", "disabled", multiple=True, type=click.Choice(HEURISTIC_NAMES),
                      help="Switch a pruning heuristic off (repeatable; for ablations).")(f)
-    f = click.option("--heuristic", "enabled", multiple=True, type=click.Choice(HEURISTIC_NAMES),
-                     help="Switch a pruning heuristic on (repeatable; mirror is off by default).")(f)
+    f = click.option("--heuristic", "enabled", multiple=True, metavar="NAME",
+                     help="Switch a pruning heuristic on: a built-in (" + ", ".join(HEURISTIC_NAMES) + "; mirror "
+                     "is off by default) or an installed plug-in (entry point group relu_shallow.heuristics). "
+                     "Repeatable.")(f)
     return solver_option(f)
 
 
@@ -162,12 +182,41 @@ def build_domain(n: int, box, unbounded: bool, polytope) -> Domain:
 
 
 def build_heuristics(enabled, disabled) -> Heuristics:
-    """Default heuristics with the named ones switched on / off."""
+    """Default heuristics with the named ones switched on / off, the ``--order`` and
+    the plug-ins named by ``--heuristic`` (installed ones) and ``--heuristic-file``.
+    Usage error (exit 2) for an unknown name or a plug-in that fails to load."""
     both = set(enabled) & set(disabled)
     if both:
         raise click.UsageError(f"heuristic {sorted(both)[0]} is both switched on and off")
-    return dataclasses.replace(Heuristics(), **{name: True for name in enabled},
-                               **{name: False for name in disabled})
+    meta = _meta()
+    named = [name for name in enabled if name not in HEURISTIC_NAMES]
+    try:
+        installed = {p.name: p for p in discover_entry_points()} if named else {}
+        registry = HeuristicRegistry()
+        for name in named:
+            if name not in installed:
+                raise PluginError(f"unknown heuristic '{name}' (built-ins: {', '.join(HEURISTIC_NAMES)}; "
+                                  f"installed plug-ins: {', '.join(installed) or 'none'})")
+            registry = registry.register(installed[name])
+        for path in meta.get("relu_shallow.heuristic_files", ()):
+            registry = registry.register(load_heuristic_file(path))
+        return dataclasses.replace(Heuristics(), **{name: True for name in enabled if name in HEURISTIC_NAMES},
+                                   **{name: False for name in disabled},
+                                   order=meta.get("relu_shallow.order") or "given", plugins=registry)
+    except (PluginError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def heuristic_settings(enabled, disabled) -> dict:
+    """The :class:`SearchOptions` fields the heuristic options set: ``heuristics``
+    (:func:`build_heuristics`) and ``check_heuristics``."""
+    return {"heuristics": build_heuristics(enabled, disabled),
+            "check_heuristics": bool(_meta().get("relu_shallow.check_heuristics"))}
+
+
+def _meta() -> dict:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta if ctx is not None else {}
 
 
 def load_network(path: str) -> ReLUNetwork:
