@@ -269,22 +269,25 @@ class AblationResult:
         return "\n".join(lines)
 
     def plot(self, path: str | PathLike) -> None:
-        """PNG with regions/s and LPs/region per set, grouped by net (needs matplotlib,
-        the ``plot`` extra).  Nets with a count mismatch are titled in red."""
+        """PNG (needs matplotlib, the ``plot`` extra): regions/s and LPs/region per set,
+        grouped by net (nets with a count mismatch in red), and the seconds spent inside
+        each hooked heuristic per set, summed over the nets (stacked by heuristic; the
+        core's ``geometry`` is left out: its time is the whole search's)."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         import numpy as np
 
-        fig, axes = plt.subplots(1, 2, figsize=(max(8.0, 1.6 * len(self.nets) + 4), 4.5))
+        fig, axes = plt.subplots(1, 3, figsize=(max(12.0, 1.6 * len(self.nets) + 9), 5.0),
+                                 gridspec_kw={"width_ratios": [2, 2, 1.4]})
         x = np.arange(len(self.nets))
         width = 0.8 / len(self.sets)
         for k, label in enumerate(self.sets):
             rows = [self.row(net, label) for net in self.nets]
             for ax, values in zip(axes, ([r.regions_per_second for r in rows], [r.lps_per_region for r in rows])):
                 ax.bar(x + (k - (len(self.sets) - 1) / 2) * width, values, width, label=label)
-        for ax, title in zip(axes, ("regions per second (best of %d)" % self.repeat, "LPs per region")):
+        for ax, title in zip(axes, (f"regions per second (best of {self.repeat})", "LPs per region")):
             ax.set_xticks(x)
             ax.set_xticklabels(self.nets, rotation=30, ha="right")
             for tick, net in zip(ax.get_xticklabels(), self.nets):
@@ -292,7 +295,21 @@ class AblationResult:
                     tick.set_color("red")
             ax.set_title(title)
         axes[0].set_yscale("log")
-        axes[1].legend(fontsize="small", title="heuristics")
+        axes[1].legend(fontsize="x-small", title="heuristics")
+        names = list(dict.fromkeys(n for r in self.rows for n, st in r.heuristic_stats.items()
+                                   if st.calls and n != "geometry"))
+        bottom = np.zeros(len(self.sets))
+        for name in names:
+            secs = np.array([sum(r.heuristic_stats[name].seconds for r in self.rows
+                                 if r.heuristics == label and name in r.heuristic_stats) for label in self.sets])
+            axes[2].barh(np.arange(len(self.sets)), secs, left=bottom, label=name)
+            bottom += secs
+        axes[2].set_yticks(np.arange(len(self.sets)))
+        axes[2].set_yticklabels(self.sets, fontsize="x-small")
+        axes[2].invert_yaxis()
+        axes[2].set_title("seconds inside hooks\n(LP search, all nets)")
+        if names:
+            axes[2].legend(fontsize="x-small")
         fig.tight_layout()
         with atomic_output(path) as tmp:
             fig.savefig(tmp, format="png", dpi=110)
