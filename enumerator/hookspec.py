@@ -191,10 +191,11 @@ def fix_signs(*, node: NodeView, layer: LayerView, domain: Domain,
     -------
     dict or None
         ``{neuron index within the layer: state}`` with ``True`` for ``z > 0``
-        everywhere on the node and ``False`` for ``z <= 0`` everywhere; only
-        undecided, non-constant neurons (claims on others are an error).  None (or an empty dict) when the heuristic has nothing
-        to say.  A claim is a certificate: see the module docstring for how
-        ``--check-heuristics`` verifies it.
+        everywhere on the node and ``False`` for ``z <= 0`` everywhere.  Claims on
+        decided or constant neurons are ignored; an index outside the layer or a
+        state that is not a bool is an error.  None (or an empty dict) when the
+        heuristic has nothing to say.  A claim is a certificate: see the module
+        docstring for how ``--check-heuristics`` verifies it.
     """
 
 

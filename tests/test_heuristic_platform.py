@@ -230,3 +230,24 @@ def test_cli_ablate_with_heuristic_file(tmp_path):
     assert [r["heuristics"] for r in rows] == ["none", "default-geometry,step_across"]
     assert rows[0]["regions"] == rows[1]["regions"] and rows[1]["count_ok"] is True
     assert rows[1]["step_across.calls"] > 0 and "step_across.seconds" in (out / "ablation.csv").read_text()
+
+
+def test_installed_plugin_is_listed_and_switched_on_by_name(tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    (site / "stepdist-0.1.dist-info").mkdir(parents=True)
+    (site / "stepdist-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: stepdist\nVersion: 0.1\n")
+    (site / "stepdist-0.1.dist-info" / "entry_points.txt").write_text(
+        "[relu_shallow.heuristics]\nstepper = stepdist_impl\n")
+    (site / "stepdist_impl.py").write_text(EXAMPLE.read_text())
+    monkeypatch.syspath_prepend(str(site))
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["heuristics"])
+    assert listed.exit_code == 0 and "stepper" in listed.output and "entry point stepper" in listed.output
+    Ws, bs, certain, ambiguous = oracle((2, 5, 4, 1), 1)
+    path = tmp_path / "net.npz"
+    ReLUNetwork.from_arrays(Ws, bs).save_npz(path)
+    res = runner.invoke(cli, ["count", str(path), "--json", "--heuristic", "stepper", "--heuristic", "mirror"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output)
+    assert len(certain) <= report["regions"] <= len(certain | ambiguous)
+    assert report["heuristics"]["stepper"]["calls"] > 0 and "geometry" not in report["heuristics"]

@@ -89,8 +89,10 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
             save_checkpoint(checkpoint, network, domain, lower_dim, counts, search.pending)
         except OSError as exc:  # the counts are still printed below
             write_error = f"could not write checkpoint {checkpoint}: {exc}"
+    per_heuristic = search.heuristic_stats if isinstance(search, RegionSearch) else {}  # workers keep theirs
+    used = {name: st.as_dict() for name, st in per_heuristic.items() if st.calls or st.decisions}
     report = {"network": net, "architecture": repr(network), "domain": domain.describe(),
-              **counts, "complete": complete, "stop_reason": stop_reason}
+              **counts, "complete": complete, "stop_reason": stop_reason, "heuristics": used}
     if not lower_dim:
         del report["patterns"]
     if with_pieces:
@@ -107,6 +109,9 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
             click.echo(f"pieces    {report['pieces'] if complete else 'not counted (incomplete run)'}")
         click.echo(f"search    {counts['nodes']} nodes, {counts['lps']} LPs ({counts['lps_infeasible']} infeasible), "
                    f"{counts['seconds']:.2f} s" + (" (with the resumed run)" if resume else ""))
+        if used:
+            click.echo("heuristics " + ", ".join(f"{name} {st['decisions']}/{st['calls']} ({st['seconds']:.2f} s)"
+                                                 for name, st in used.items()) + "  (decisions/calls, this run)")
         if not complete:
             click.echo(f"INCOMPLETE ({stop_reason}): counts are lower bounds")
             if checkpoint and search.pending is not None and write_error is None:

@@ -18,6 +18,7 @@ from shallow.cli.exits import EPILOG
 from shallow.cli.explain import explain
 from shallow.cli.export import export
 from shallow.cli.graph import graph
+from shallow.cli.heuristics import heuristics
 from shallow.cli.plot import plot
 from shallow.cli.rules import rules
 from shallow.cli.verify import verify_command
@@ -36,6 +37,7 @@ def cli(ctx, verbose):
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(levelname)s %(name)s: %(message)s")
 
 
-for command in (count, convert, verify_command, export, compress, demo, ablate, graph, explain, plot, rules, batch, enumerate_command):
+for command in (count, convert, verify_command, export, compress, demo, ablate, heuristics, graph, explain, plot, rules,
+                batch, enumerate_command):
     cli.add_command(command)
 verify_command.name = "verify"
