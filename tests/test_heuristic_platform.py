@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from conftest import patterns_resumed_in_steps, region_patterns
 from oracles import brute_force, random_net
 
-from enumerator import Box, Heuristics, ReLUNetwork, SearchOptions, count_regions
+from enumerator import Box, Heuristics, Polytope, ReLUNetwork, SearchOptions, count_regions
 from enumerator.ablation import parse_heuristic_set, run_ablation
 from enumerator.errors import EnumerationError, HeuristicError
 from enumerator.plugins import HeuristicRegistry, load_heuristic_file
@@ -113,6 +113,23 @@ def test_branching_orders_match_brute_force(arch, seed, order):
         ours, result = region_patterns(Ws, bs, heuristics=h)
         assert_oracle(ours, certain, ambiguous)
         assert result.heuristics[order].decisions > 0
+
+
+@pytest.mark.parametrize("order", ["certain_first", "widest_first"])
+@pytest.mark.parametrize("arch,seed", [((2, 4, 4, 1), 7), ((3, 5, 4, 1), 8)])
+def test_orders_lower_dimensional_and_polytope(arch, seed, order):
+    Ws, bs = random_net(arch, seed)
+    n = arch[0]
+    certain, ambiguous = brute_force(Ws, bs, -np.ones(n), np.ones(n), lower_dim=True)
+    ours, _ = region_patterns(Ws, bs, include_lower_dim=True, heuristics=Heuristics(order=order),
+                              check_heuristics=True)
+    assert_oracle(ours, certain, ambiguous)
+    rng = np.random.default_rng(seed)
+    A, b = rng.normal(size=(n + 3, n)), np.abs(rng.normal(size=n + 3)) + 0.2
+    poly = Polytope(A, b)
+    certain, ambiguous = brute_force(Ws, bs, poly.lower, poly.upper, A, b)
+    ours, _ = region_patterns(Ws, bs, poly, heuristics=Heuristics(order=order, mirror=True))
+    assert_oracle(ours, certain, ambiguous)
 
 
 def test_order_changes_the_tree_and_resumes_exactly(tmp_path):

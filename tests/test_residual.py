@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from scipy.optimize import linprog
 
-from enumerator import NetworkError, ReLUNetwork, SearchOptions, count_regions
+from enumerator import Heuristics, NetworkError, ReLUNetwork, SearchOptions, count_regions
 from enumerator.network import AffineOutput, DenseReLU, ResidualBlock
 from shallow.cli.main import cli
 from shallow.explain import explain_point
@@ -114,9 +114,10 @@ def test_forward_and_affine_pieces_match_block_formula(proj):
 def test_region_count_equals_brute_force(seed, proj):
     net = make_net(seed, proj)
     certain, ambiguous = brute_force_regions(spec_of(net), 2, net.n_neurons)
-    result = count_regions(net)
-    assert len(certain) <= result.n_regions <= len(certain) + len(ambiguous)
-    assert result.complete and len(certain) > 1
+    for order in ("given", "certain_first", "widest_first"):  # every branching order, every block type
+        result = count_regions(net, options=SearchOptions(heuristics=Heuristics(order=order), check_heuristics=True))
+        assert len(certain) <= result.n_regions <= len(certain) + len(ambiguous)
+        assert result.complete and len(certain) > 1
 
 
 def test_npz_layout_round_trip_and_hash(tmp_path):
