@@ -197,13 +197,15 @@ class RegionSearch:
         block = self.network.blocks[i]
         Z, z0 = block.pre(M, v)
         G, off, const = unit_rows(Z, z0, row_noise(block.pre_weights, M))
-        L = _Layer(i, self._starts[i], M, v, Z, z0, G, off, const, r, x.copy())
+        for a in (Z, z0, G, off, const):  # shared with the heuristics' views
+            a.flags.writeable = False
+        L = _Layer(i, self._starts[i], M, v, Z, z0, G, off, const, r, _read_only(x.copy()))
         fixed = np.zeros(len(z0), dtype=np.int8)
         fixed[const] = np.where(z0[const] > 0, 1, -1)
         L.fixed, L.fixed_mask = fixed.tolist(), fixed != 0
         if self._calls.fixers and not np.all(const):
             node = self._node_view(x, slack, lowdim, k, r)
-            claims = self._calls.fix_signs(node, self._layer_view(L, k), self._where(k))
+            claims = self._calls.fix_signs(node, self._layer_view(L, k), lambda: self._where(k))
             for j, (state, name) in claims.items():
                 if self.options.check_heuristics:
                     self._check_fixed(L, j, state, name, lowdim, r, k)
@@ -443,7 +445,8 @@ class RegionSearch:
             fixed_open = open_ & np.array(L.fixed, dtype=bool)
             if fixed_open.any():
                 return int(np.flatnonzero(fixed_open)[0])
-            j = self._calls.choose(self._node_view(x, slack, lowdim, k, r), self._layer_view(L, k), self._where(k))
+            j = self._calls.choose(self._node_view(x, slack, lowdim, k, r), self._layer_view(L, k),
+                                  lambda: self._where(k))
             if j is not None:
                 return j
         return int(np.flatnonzero(open_)[0])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -95,11 +95,11 @@ class HeuristicCalls:
         """Count ``count`` decisions of heuristic ``name``."""
         self._decisions[name] += count
 
-    def fix_signs(self, node: NodeView, layer: LayerView, where: str) -> dict[int, tuple[bool, str]]:
+    def fix_signs(self, node: NodeView, layer: LayerView, where: Callable[[], str]) -> dict[int, tuple[bool, str]]:
         """Merged claims ``{neuron in layer: (state, heuristic)}`` on the layer's
         undecided, non-constant neurons (the first heuristic to claim a neuron owns it;
         claims on constant neurons are ignored).  Stops asking once every neuron is
-        decided.  ``where`` names the node in errors."""
+        decided.  ``where()`` names the node in errors."""
         w = len(layer.z0)
         open_ = ~(layer.decided | layer.constant)
         out: dict[int, tuple[bool, str]] = {}
@@ -115,10 +115,10 @@ class HeuristicCalls:
             for j, state in answer.items():
                 if not isinstance(j, (int, np.integer)) or isinstance(j, bool) or not 0 <= j < w:
                     raise HeuristicError(f"heuristic '{impl.plugin}' (fix_signs) fixed neuron {j!r} of layer "
-                                         f"{layer.index}, which has neurons 0..{w - 1} ({where})")
+                                         f"{layer.index}, which has neurons 0..{w - 1} ({where()})")
                 if not isinstance(state, (bool, np.bool_)):
                     raise HeuristicError(f"heuristic '{impl.plugin}' (fix_signs) gave state {state!r} for neuron "
-                                         f"{j} of layer {layer.index}: expected True or False ({where})")
+                                         f"{j} of layer {layer.index}: expected True or False ({where()})")
                 j, state = int(j), bool(state)
                 if not open_[j]:
                     continue
@@ -126,7 +126,7 @@ class HeuristicCalls:
                     if out[j][0] != state:
                         raise HeuristicError(
                             f"heuristics '{out[j][1]}' and '{impl.plugin}' fix neuron {j} of layer {layer.index} "
-                            f"to opposite states ({where})")
+                            f"to opposite states ({where()})")
                     continue
                 out[j] = (state, impl.plugin)
         return out
@@ -149,7 +149,7 @@ class HeuristicCalls:
                                      f"of layer {layer.index}")
             yield y, impl.plugin
 
-    def choose(self, node: NodeView, layer: LayerView, where: str) -> int | None:
+    def choose(self, node: NodeView, layer: LayerView, where: Callable[[], str]) -> int | None:
         """The first branching choice a chooser gives (None if all pass); validated."""
         for impl in self.choosers:
             j = self._call(impl, node=node, layer=layer)
@@ -158,7 +158,7 @@ class HeuristicCalls:
             if (not isinstance(j, (int, np.integer)) or isinstance(j, bool) or not 0 <= j < len(layer.z0)
                     or layer.decided[j]):
                 raise HeuristicError(f"heuristic '{impl.plugin}' (choose_neuron) chose {j!r}, not an undecided "
-                                     f"neuron of layer {layer.index} ({where})")
+                                     f"neuron of layer {layer.index} ({where()})")
             self._decisions[impl.plugin] += 1
             return int(j)
         return None
