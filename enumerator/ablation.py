@@ -286,7 +286,8 @@ class AblationResult:
         for k, label in enumerate(self.sets):
             rows = [self.row(net, label) for net in self.nets]
             for ax, values in zip(axes, ([r.regions_per_second for r in rows], [r.lps_per_region for r in rows])):
-                ax.bar(x + (k - (len(self.sets) - 1) / 2) * width, values, width, label=label)
+                ax.bar(x + (k - (len(self.sets) - 1) / 2) * width, values, width, label=label,
+                       color=plt.cm.tab20(k % 20))
         for ax, title in zip(axes, (f"regions per second (best of {self.repeat})", "LPs per region")):
             ax.set_xticks(x)
             ax.set_xticklabels(self.nets, rotation=30, ha="right")
@@ -299,10 +300,10 @@ class AblationResult:
         names = list(dict.fromkeys(n for r in self.rows for n, st in r.heuristic_stats.items()
                                    if st.calls and n != "geometry"))
         bottom = np.zeros(len(self.sets))
-        for name in names:
+        for k, name in enumerate(names):
             secs = np.array([sum(r.heuristic_stats[name].seconds for r in self.rows
                                  if r.heuristics == label and name in r.heuristic_stats) for label in self.sets])
-            axes[2].barh(np.arange(len(self.sets)), secs, left=bottom, label=name)
+            axes[2].barh(np.arange(len(self.sets)), secs, left=bottom, label=name, color=plt.cm.tab10(k % 10))
             bottom += secs
         axes[2].set_yticks(np.arange(len(self.sets)))
         axes[2].set_yticklabels(self.sets, fontsize="x-small")
