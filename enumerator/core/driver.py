@@ -123,6 +123,8 @@ class CoreRun:
         # frontier events (off by default; :meth:`set_frontier`)
         self.fdepth, self.fown, self.fend, self.femit = -1, np.zeros(0, dtype=np.int8), 0, False
         self.fcount = np.zeros(1, dtype=np.int64)
+        #: Frontier runs: a time limit pauses at the next event until this many seconds.
+        self.soft_seconds: float | None = None
         #: When a list, each region's packed pattern is appended to it (pattern mode).
         self.patterns: list[bytes] | None = None
 
@@ -279,7 +281,10 @@ class CoreRun:
         if s._stop_requested:
             self.sub.request_stop()
         try:
-            yield from self.sub.run(materialize=materialize, start=[sub])
+            for r in self.sub.run(materialize=materialize or self.patterns is not None, start=[sub]):
+                if self.patterns is not None:
+                    self.patterns.append(r.pattern)
+                yield r if materialize else None
         finally:
             st, c = self.sub.stats, s._count
             for name in ("lps", "lps_infeasible", "lps_refined", "witness_skips", "bound_skips", "mirror_skips",
@@ -291,6 +296,18 @@ class CoreRun:
         reason, pending = self.sub.stop_reason, self.sub.pending
         self.sub = None
         return reason, pending
+
+    def _finish_events(self, reason: str) -> bool:
+        """With frontier events and ``soft_seconds`` set, a time limit ends the run at
+        the next event boundary (pause there; nothing to certify) rather than at once,
+        until ``soft_seconds`` have passed since the search started."""
+        s = self.search
+        if self.fdepth < 0 or self.soft_seconds is None or reason != "time_limit":
+            return False
+        if time.perf_counter() - s._t0 >= self.soft_seconds:
+            return False
+        self.fend = min(self.fend, int(self.fcount[0]))
+        return True
 
     def drain(self, materialize: bool, root: Subtree, roots_left: list):
         """Run the kernel from its stack until it is done or paused (a frontier event
@@ -325,6 +342,8 @@ class CoreRun:
                         return True
                     continue
                 reason = s._out_of_budget()
+                if reason and self._finish_events(reason):
+                    continue
                 if reason:
                     s.stop_reason, s.pending = reason, self._pending(i + 1, root, roots_left)
                     return True

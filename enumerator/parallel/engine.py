@@ -32,22 +32,38 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
+import math
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from os import PathLike
-from typing import Iterator
 
-from enumerator.domain import Box, Domain
+from enumerator.domain import Box, Domain, Unbounded
 from enumerator.files import atomic_output
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
+from enumerator.parallel.frontier import (
+    FrontierPlan,
+    FrontierSpec,
+    run_frontier_item,
+    start_depth,
+)
 from enumerator.region import Region, SearchStats
 from enumerator.search import EnumerationError, RegionSearch
 from enumerator.subtree import Subtree, save_checkpoint
 
-__all__ = ["ItemBudget", "SearchContext", "WorkItem", "ItemResult", "ItemLost", "Engine", "SerialEngine",
-           "ParallelSearch", "run_item"]
+__all__ = [
+    "Engine",
+    "ItemBudget",
+    "ItemLost",
+    "ItemResult",
+    "ParallelSearch",
+    "SearchContext",
+    "SerialEngine",
+    "WorkItem",
+    "run_item",
+]
 
 _COUNTERS = tuple(f.name for f in dataclasses.fields(SearchStats) if f.name != "seconds")
 
@@ -98,25 +114,35 @@ class SearchContext:
 
 @dataclass(frozen=True, eq=False)
 class WorkItem:
-    """Subtrees to search (``None``: the whole tree) under a budget; ``key`` is unique
-    in a run."""
+    """Subtrees to search (``None``: the whole tree), or with ``frontier`` the frontier
+    events ``indices`` (sorted) of that plan (:mod:`enumerator.parallel.frontier`),
+    under a budget; ``key`` is unique in a run.  ``patterns``: send back the packed
+    patterns of the regions found (:attr:`ItemResult.patterns`)."""
 
     key: int
     subtrees: tuple[Subtree, ...] | None
     max_regions: int | None
     seconds: float | None
     materialize: bool
+    frontier: FrontierSpec | None = None
+    indices: tuple[int, ...] = ()
+    patterns: bool = False
 
 
 @dataclass(frozen=True, eq=False)
 class ItemResult:
     """A finished item: counters (``SearchStats.as_dict()``), the unfinished subtrees
-    (empty when it completed) and its regions (None unless materializing)."""
+    and frontier events (both empty when it completed), its regions (None unless
+    materializing) and their packed patterns concatenated (None unless asked for;
+    ``counts["patterns"]`` of them, each ``ceil(N / 8)`` bytes, see
+    :func:`enumerator.region.pack_pattern`)."""
 
     key: int
     counts: dict
     pending: list[Subtree]
     regions: list[Region] | None
+    pending_indices: list[int] = field(default_factory=list)
+    patterns: bytes | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,14 +155,19 @@ class ItemLost:
 
 def run_item(context: SearchContext, item: WorkItem) -> ItemResult:
     """Run one work item (in a worker).  Raises what the search raises."""
+    if item.frontier is not None:
+        counts, pending, left, regions, patterns = run_frontier_item(context, item)
+        return ItemResult(item.key, counts, pending, regions, left, patterns)
     options = dataclasses.replace(context.options, max_regions=item.max_regions, time_limit=item.seconds)
     search = RegionSearch(context.network, context.domain, backend=context.backend, options=options)
     start = None if item.subtrees is None else list(item.subtrees)
-    regions = [r for r in search.run(materialize=item.materialize, start=start)]
+    regions = [r for r in search.run(materialize=item.materialize or item.patterns, start=start)]
     if search.stop_reason == "interrupted":
         raise KeyboardInterrupt
     pending = [] if search.complete else list(search.pending)
-    return ItemResult(item.key, search.stats.as_dict(), pending, regions if item.materialize else None)
+    patterns = b"".join(r.pattern for r in regions) if item.patterns else None
+    return ItemResult(item.key, search.stats.as_dict(), pending, regions if item.materialize else None,
+                      patterns=patterns)
 
 
 class Engine(ABC):
@@ -217,6 +248,16 @@ class ParallelSearch:
     whole run: no new item starts once one is reached, items in flight finish (within
     their budget), and the counts may pass ``max_regions`` by up to one item.
 
+    Where the geometry core runs the search (:attr:`RegionSearch.core_refusal` empty)
+    and ``frontier`` is on, the work is split at frontier events
+    (:mod:`enumerator.parallel.frontier`): the plan is made once the engine has
+    started (at least ``events_per_slot`` events per worker), items are chunks of
+    consecutive events, ``1 / (4 * slots)`` of those left (guided scheduling: large
+    chunks first, single events at the end), and the subtrees an item leaves on its
+    budget join the subtree queue.  A resumed start list is mapped back to events
+    where its prefixes are events of a plan at its most common prefix length.
+    Otherwise (the LP search, or ``frontier=False``) every item is subtrees.
+
     Parameters
     ----------
     network, domain, backend, options
@@ -231,16 +272,23 @@ class ParallelSearch:
     before : dict or None
         Counts of the run being resumed (from :func:`load_checkpoint`); checkpoints
         add them, ``stats`` does not.
+    frontier : bool
+        Split at frontier events where the core applies (same regions either way).
+    events_per_slot : int
     """
 
     def __init__(self, network: ReLUNetwork, domain: Domain | None, engine: Engine, *, backend: str = "highs",
                  options: SearchOptions | None = None, budget: ItemBudget | None = None,
                  checkpoint: str | PathLike | None = None, checkpoint_every: float = 60.0,
-                 before: dict | None = None):
+                 before: dict | None = None, frontier: bool = True, events_per_slot: int = 64):
         domain = Box.cube(network.n_inputs) if domain is None else domain
         domain.check_dimension(network.n_inputs)
         self.options = SearchOptions() if options is None else options
-        RegionSearch(network, domain, backend=backend, options=self.options)  # same checks, before any work
+        probe = RegionSearch(network, domain, backend=backend, options=self.options)  # same checks, before any work
+        self.use_frontier = frontier and not probe.core_refusal
+        if events_per_slot < 1:
+            raise ValueError(f"events_per_slot must be >= 1, got {events_per_slot}")
+        self.events_per_slot = events_per_slot
         self.context = SearchContext(network, domain, backend, self.options)
         self.engine = engine
         self.budget = ItemBudget() if budget is None else budget
@@ -253,6 +301,8 @@ class ParallelSearch:
         self.items_done = 0
         self.items_lost = 0
         self.startup_seconds = 0.0  # starting the engine's workers, included in the run's seconds
+        #: The frontier plan of the last run (None: subtree items only).
+        self.plan: FrontierPlan | None = None
         self.complete, self.stop_reason, self.pending = False, "not started", None
         self._stop_requested = False
 
@@ -260,7 +310,8 @@ class ParallelSearch:
     @property
     def stats(self) -> SearchStats:
         """Counters of the finished items of this run (not those of ``before``);
-        ``seconds`` is wall-clock time."""
+        ``seconds`` is wall-clock time.  With a frontier plan, ``nodes`` counts each
+        worker's walk of the top of the tree too."""
         wall = time.perf_counter() - self._t0 if self._running else self._wall
         return SearchStats(**self._totals, seconds=wall)
 
@@ -294,9 +345,9 @@ class ParallelSearch:
             return "time_limit"
         return ""
 
-    def _item(self, key: int, frontier: _Frontier, materialize: bool) -> WorkItem:
+    def _item(self, key: int, frontier: _Frontier, events: list, materialize: bool, patterns: bool) -> WorkItem:
+        """The next item: a chunk of the open events if any, else subtrees."""
         b, o, slots = self.budget, self.options, self.engine.slots
-        k = max(1, min(b.max_subtrees, len(frontier) // (2 * slots)))
         regions = b.regions
         if o.max_regions is not None:
             left = max(1, o.max_regions - self._totals["regions"])
@@ -305,21 +356,52 @@ class ParallelSearch:
         if o.time_limit is not None:
             left = max(1e-3, o.time_limit - (time.perf_counter() - self._t0))
             seconds = left if seconds is None else min(seconds, left)
-        return WorkItem(key, frontier.pop(k), regions, seconds, materialize)
+        if events:
+            k = max(1, math.ceil(len(events) / (4 * slots)))
+            chunk = tuple(sorted(heapq.heappop(events) for _ in range(min(k, len(events)))))
+            return WorkItem(key, (), regions, seconds, materialize, frontier=self.plan.spec, indices=chunk,
+                            patterns=patterns)
+        k = max(1, min(b.max_subtrees, len(frontier) // (2 * slots)))
+        return WorkItem(key, frontier.pop(k), regions, seconds, materialize, patterns=patterns)
 
-    def _save(self, frontier: _Frontier, in_flight: dict) -> None:
-        if any(item.subtrees is None for item in in_flight.values()):
-            return  # the first item (the whole tree) is still running: nothing to save yet
+    def _open_work(self, frontier: _Frontier, events: list, in_flight: dict) -> list[Subtree]:
+        """Every unfinished subtree: queued and in-flight events and subtrees."""
+        indices = list(events)
         open_work = frontier.snapshot()
         for item in in_flight.values():
             open_work += list(item.subtrees)
+            indices += item.indices
+        return (self.plan.subtrees(sorted(indices)) if indices else []) + open_work
+
+    def _save(self, frontier: _Frontier, events: list, in_flight: dict) -> None:
+        if any(item.subtrees is None for item in in_flight.values()):
+            return  # the first item (the whole tree) is still running: nothing to save yet
         c = self.context
         with atomic_output(self.checkpoint) as tmp:
             save_checkpoint(tmp, c.network, c.domain, c.options.include_lower_dim, self.checkpoint_counts(),
-                            open_work)
+                            self._open_work(frontier, events, in_flight))
 
-    def items(self, materialize: bool = False, start: list[Subtree] | None = None) -> Iterator[ItemResult]:
-        """Run the search; yield each finished item's result once, after merging it.
+    def _make_plan(self, start: list[Subtree] | None) -> tuple[list[int], list[Subtree] | None]:
+        """Set :attr:`plan`; the open events (a heap) and the other start subtrees."""
+        self.plan = None
+        if not self.use_frontier:
+            return [], start
+        c = self.context
+        if start is None:
+            self.plan = FrontierPlan.build(c, target=self.events_per_slot * self.engine.slots)
+            return list(range(self.plan.size)), None
+        depth = start_depth(start)
+        low = c.network.n_inputs if isinstance(c.domain, Unbounded) else 0
+        if depth is None or not low <= depth <= c.network.n_neurons:
+            return [], start
+        self.plan = FrontierPlan.build(c, target=0, depth=depth)
+        events, rest = self.plan.match(start)
+        return events, rest
+
+    def items(self, materialize: bool = False, start: list[Subtree] | None = None,
+              patterns: bool = False) -> Iterator[ItemResult]:
+        """Run the search; yield each finished item's result once, after merging it
+        (with ``patterns``, each result carries its packed patterns).
 
         A checkpoint taken after a yield counts that item as finished, so a consumer
         that stores an item's regions must do so before asking for the next one.
@@ -330,24 +412,25 @@ class ParallelSearch:
         self.items_done = self.items_lost = 0
         self._t0, self._running, self._stop_requested = time.perf_counter(), True, False
         self.complete, self.stop_reason, self.pending = False, "running", None
-        first = None if start is None else tuple(start)
-        if first is not None:
-            frontier.push(first)
+        events: list[int] = []
         last_save = time.perf_counter()
         clean = False
         try:
             self.engine.start(self.context)
             self.startup_seconds = time.perf_counter() - self._t0
+            events, first = self._make_plan(None if start is None else list(start))
+            if first is not None:
+                frontier.push(first)
             reason = ""
-            if first is None:  # one region only: its path's deferred siblings fill the frontier at once
-                item = dataclasses.replace(self._item(next(keys), frontier, materialize), subtrees=None,
-                                           max_regions=1)
+            if first is None and self.plan is None:  # one region only: its path's deferred siblings fill the frontier
+                item = dataclasses.replace(self._item(next(keys), frontier, events, materialize, patterns),
+                                           subtrees=None, max_regions=1)
                 self.engine.submit(item)
                 in_flight[item.key] = item
             while True:
                 reason = reason or self._limit_reached()
-                while not reason and frontier and len(in_flight) < self.engine.slots:
-                    item = self._item(next(keys), frontier, materialize)
+                while not reason and (events or frontier) and len(in_flight) < self.engine.slots:
+                    item = self._item(next(keys), frontier, events, materialize, patterns)
                     self.engine.submit(item)
                     in_flight[item.key] = item
                 if not in_flight:
@@ -370,19 +453,21 @@ class ParallelSearch:
                     for k in _COUNTERS:
                         self._totals[k] += outcome.counts[k]
                     frontier.push(outcome.pending)
+                    for i in outcome.pending_indices:
+                        heapq.heappush(events, i)
                     self.items_done += 1
                     yield outcome
                 if self.checkpoint is not None and time.perf_counter() - last_save >= self.checkpoint_every:
-                    self._save(frontier, in_flight)
+                    self._save(frontier, events, in_flight)
                     last_save = time.perf_counter()
             clean = True
         finally:
             self.engine.close()
             self._wall, self._running = time.perf_counter() - self._t0, False
         if clean:
-            if frontier:
-                self.stop_reason, self.pending = reason, frontier.snapshot()
+            if frontier or events:
+                self.stop_reason, self.pending = reason, self._open_work(frontier, events, {})
             else:
                 self.complete, self.stop_reason, self.pending = True, "", None
             if self.checkpoint is not None:
-                self._save(frontier, {})
+                self._save(frontier, events, {})
