@@ -248,7 +248,7 @@ class CoreRun:
         c.regions += 1
         c.patterns += 1
         if self.patterns is not None:
-            self.patterns.append(pack_pattern(self.out_state[i]))
+            self.patterns.append(self._packed[i].tobytes())
         if not materialize:
             return None
         x = f.from_unit(y)
@@ -317,6 +317,8 @@ class CoreRun:
         while True:
             code = self._call()
             self._check_batch()
+            if self.patterns is not None:  # the batch's patterns, packed at once
+                self._packed = np.packbits(self.out_state[:int(self.nout[0])] != 0, axis=1)
             for i in range(int(self.nout[0])):
                 kind = int(self.out_kind[i])
                 if kind == K.REGION:

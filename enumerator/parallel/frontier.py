@@ -47,7 +47,7 @@ from enumerator.core.driver import CoreRun
 from enumerator.search import EnumerationError, RegionSearch
 from enumerator.subtree import Subtree
 
-__all__ = ["FrontierPlan", "FrontierSpec", "run_frontier_item"]
+__all__ = ["FrontierPlan", "FrontierSpec", "run_frontier_item", "serial_patterns", "start_depth"]
 
 #: An item past its time budget finishes the events it reached (and returns the others)
 #: unless it runs this many times its budget; then it stops at once and returns subtrees.
@@ -238,3 +238,21 @@ def run_frontier_item(context, item):
     patterns = b"".join(core.patterns) if item.patterns else None
     core.patterns = None
     return search.stats.as_dict(), pending, left, (regions if item.materialize else None), patterns
+
+
+def serial_patterns(context) -> tuple[dict, bytes]:
+    """The serial search in pattern mode, in process: ``(counts, packed patterns)`` of
+    the geometry core run from the root with no frontier -- the baseline of
+    pattern-mode parallel runs (the same per-region work, no items)."""
+    search = _search(context)
+    search._stop_requested = False  # what RegionSearch.run sets before its core runs
+    if search.core_refusal:
+        patterns = b"".join(r.pattern for r in search.run(materialize=True))
+        return search.stats.as_dict(), patterns
+    core = CoreRun(search)
+    core.patterns = []
+    for _ in core.run(False, None):
+        pass
+    if not search.complete:
+        raise EnumerationError(f"serial pattern run stopped: {search.stop_reason}")
+    return search.stats.as_dict(), b"".join(core.patterns)
