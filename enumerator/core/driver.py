@@ -123,7 +123,8 @@ class CoreRun:
         # frontier events (off by default; :meth:`set_frontier`)
         self.fdepth, self.fown, self.fend, self.femit = -1, np.zeros(0, dtype=np.int8), 0, False
         self.fcount = np.zeros(1, dtype=np.int64)
-        #: Frontier runs: a time limit pauses at the next event until this many seconds.
+        #: Frontier runs: a time limit pauses at the next event until this many seconds
+        #: (which also bound the LP search of a hand-off).
         self.soft_seconds: float | None = None
         #: When a list, each region's packed pattern is appended to it (pattern mode).
         self.patterns: list[bytes] | None = None
@@ -274,7 +275,8 @@ class CoreRun:
         s = self.search
         o = s.options
         left = None if o.max_regions is None else max(o.max_regions - s._count.regions, 0)
-        time_left = None if o.time_limit is None else max(o.time_limit - (time.perf_counter() - s._t0), 1e-9)
+        limit = o.time_limit if self.fdepth < 0 or self.soft_seconds is None else self.soft_seconds
+        time_left = None if limit is None else max(limit - (time.perf_counter() - s._t0), 1e-9)
         options = dataclasses.replace(o, max_regions=left, time_limit=time_left,
                                       heuristics=dataclasses.replace(o.heuristics, geometry=False))
         self.sub = RegionSearch(s.network, s.domain, backend=s.backend, options=options)
