@@ -1,23 +1,33 @@
 """Speedup and peak memory of the parallel search vs workers, and streaming to Parquet.
 
 Every configuration runs in a fresh Python process (so peak-memory figures are its
-own): the serial in-process search, the local process pool and a Dask LocalCluster
-with 1, 2 and more workers (up to the cores available), between two serial runs
-whose mean is the baseline of the speedups.  Each run enumerates the net
-over [-1, 1]^n keeping only the patterns (``--count-only``: counts only, no regions
-sent back), and reports wall seconds, regions/s, the speedup over serial (also
-without the engine's start-up: spawning workers, starting a LocalCluster), and a
-SHA-256 of the sorted pattern set, which must equal the serial run's.  On a busy
-machine wall-clock speedups are noise; ``cpu_overhead`` (CPU seconds of the run, its
-workers included, over the serial run's) is not: ``k / cpu_overhead`` bounds the
-speedup k otherwise idle cores can give.  Memory:
-``ru_maxrss`` of the coordinating process and of its largest waited-for child
-(``resource.getrusage``), and with ``--tracemalloc`` the coordinator's peak of Python
-allocations (it slows the coordinator, so not by default).  Then ``--stream-rows`` synthetic regions (the net's shapes) are
-streamed to one Parquet file and read back; its process's ``ru_maxrss`` must stay
-under 1 GiB.
+own).  For each mode (``--modes``):
 
-    python experiments/bench_parallel.py                 # the reference net, ~5-10 min
+* ``count``: counts only -- the serial baseline is ``RegionSearch.run(materialize=False)``;
+* ``patterns``: the packed pattern of every region sent back (one byte string per
+  work item) -- the baseline is the serial core with the same pattern sink
+  (:func:`enumerator.parallel.frontier.serial_patterns`);
+* ``regions``: ``Region`` objects, affine maps included -- the baseline is
+  ``RegionSearch.run(materialize=True)``;
+
+the serial run, the local process pool and a Dask LocalCluster with 1, 2 and more
+workers (up to the cores available), and the serial run again; the mean of the two
+serial runs is the baseline of the speedups.  Each run reports wall seconds (the
+engine's start-up included: spawning workers, starting a LocalCluster; also reported
+without it), regions/s, the number of work items and frontier events, and (patterns,
+regions) a SHA-256 of the sorted pattern set, which must equal the serial run's, and
+whether every pattern came once.  ``bar`` sums up the issue's bar per mode (2 local
+workers >= 1.7x, 2 Dask workers >= 1.5x, identical sets).  On a busy machine
+wall-clock speedups are noise: the JSON records the load average before and after;
+``cpu_overhead`` (CPU seconds of the run, its workers included, over the serial
+run's) is load-independent.  Memory: ``ru_maxrss`` of the coordinating process and of
+its largest waited-for child, and with ``--tracemalloc`` the coordinator's peak of
+Python allocations (slows it).  Then ``--stream-rows`` synthetic regions (the net's
+shapes) are streamed to one Parquet file and read back; its process's ``ru_maxrss``
+must stay under 1 GiB.
+
+    python experiments/bench_parallel.py                 # 5-18-18-18-1, 2.07M regions, ~10 min on 2 cores
+    python experiments/bench_parallel.py --arch 4-14-14-14-1 --out ...   # the earlier reference net
     python experiments/bench_parallel.py --quick         # a small net, for a smoke test
 
 Writes experiments/results/bench_parallel.json.
@@ -52,7 +62,7 @@ from enumerator.region import Region, pack_pattern  # noqa: E402
 from enumerator.regionstore import RegionStore, RegionWriter  # noqa: E402
 
 MIB = 1024.0  # ru_maxrss is in KiB on Linux
-DEFAULT_ARCH = "5-14-14-14-1"
+DEFAULT_ARCH = "5-18-18-18-1"  # 2,074,746 regions over [-1, 1]^5
 
 
 def _pattern_list(blob: bytes, width: int) -> list[bytes]:
