@@ -108,7 +108,7 @@ def run_one(arch, seed, engine_name, workers, item_seconds, mode, trace) -> dict
         assert search.complete, search.stop_reason
         regions = search.stats.regions
     digest = hashlib.sha256(b"".join(sorted(patterns))).hexdigest() if patterns is not None else None
-    startup = getattr(search, "startup_seconds", 0.0)
+    startup = getattr(search, "startup_seconds", None) or 0.0
     plan = getattr(search, "plan", None)
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime

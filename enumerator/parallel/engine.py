@@ -252,9 +252,12 @@ class ParallelSearch:
     and ``frontier`` is on, the work is split at frontier events
     (:mod:`enumerator.parallel.frontier`): the plan is made once the engine has
     started (at least ``events_per_slot`` events per worker), items are chunks of
-    consecutive events, ``1 / (4 * slots)`` of those left (guided scheduling: large
-    chunks first, single events at the end), and the subtrees an item leaves on its
-    budget join the subtree queue.  A resumed start list is mapped back to events
+    consecutive events: at most ``1 / (4 * slots)`` of those left (guided scheduling:
+    single events at the end) and, with a time budget, about half a budget's worth at
+    the measured rate (small chunks before the first measurement), so that items
+    rarely pause -- a paused item returns events that another worker may have walked
+    past, which then walks the top of the tree again.  The subtrees an item leaves on
+    its budget join the subtree queue.  A resumed start list is mapped back to events
     where its prefixes are events of a plan at its most common prefix length.
     Otherwise (the LP search, or ``frontier=False``) every item is subtrees.
 
@@ -300,9 +303,12 @@ class ParallelSearch:
         self._running = False
         self.items_done = 0
         self.items_lost = 0
-        self.startup_seconds = 0.0  # starting the engine's workers, included in the run's seconds
+        #: Seconds from the start of the run until the first item was handed to a worker
+        #: (starting the engine's workers, planning), included in the run's seconds.
+        self.startup_seconds: float | None = 0.0
         #: The frontier plan of the last run (None: subtree items only).
         self.plan: FrontierPlan | None = None
+        self._event_rate: float | None = None
         self.complete, self.stop_reason, self.pending = False, "not started", None
         self._stop_requested = False
 
@@ -357,12 +363,25 @@ class ParallelSearch:
             left = max(1e-3, o.time_limit - (time.perf_counter() - self._t0))
             seconds = left if seconds is None else min(seconds, left)
         if events:
-            k = max(1, math.ceil(len(events) / (4 * slots)))
+            k = math.ceil(len(events) / (4 * slots))
+            if b.seconds is not None:  # about half a budget of events: few items pause
+                rate = self._event_rate
+                k = min(k, math.ceil(self.plan.size / (64 * slots)) if rate is None else int(rate * b.seconds / 2))
+            k = max(1, k)
             chunk = tuple(sorted(heapq.heappop(events) for _ in range(min(k, len(events)))))
             return WorkItem(key, (), regions, seconds, materialize, frontier=self.plan.spec, indices=chunk,
                             patterns=patterns)
         k = max(1, min(b.max_subtrees, len(frontier) // (2 * slots)))
         return WorkItem(key, frontier.pop(k), regions, seconds, materialize, patterns=patterns)
+
+    def _measure(self, item: WorkItem, outcome: ItemResult) -> None:
+        """Update the estimate of frontier events searched per second (a running mean
+        over items that ran long enough to time)."""
+        done, seconds = len(item.indices) - len(outcome.pending_indices), outcome.counts["seconds"]
+        if item.frontier is None or seconds < 0.01:
+            return
+        rate = done / seconds
+        self._event_rate = rate if self._event_rate is None else (self._event_rate + rate) / 2
 
     def _open_work(self, frontier: _Frontier, events: list, in_flight: dict) -> list[Subtree]:
         """Every unfinished subtree: queued and in-flight events and subtrees."""
@@ -413,11 +432,12 @@ class ParallelSearch:
         self._t0, self._running, self._stop_requested = time.perf_counter(), True, False
         self.complete, self.stop_reason, self.pending = False, "running", None
         events: list[int] = []
+        self._event_rate = None
         last_save = time.perf_counter()
         clean = False
         try:
             self.engine.start(self.context)
-            self.startup_seconds = time.perf_counter() - self._t0
+            self.startup_seconds = None
             events, first = self._make_plan(None if start is None else list(start))
             if first is not None:
                 frontier.push(first)
@@ -427,12 +447,15 @@ class ParallelSearch:
                                            subtrees=None, max_regions=1)
                 self.engine.submit(item)
                 in_flight[item.key] = item
+                self.startup_seconds = time.perf_counter() - self._t0
             while True:
                 reason = reason or self._limit_reached()
                 while not reason and (events or frontier) and len(in_flight) < self.engine.slots:
                     item = self._item(next(keys), frontier, events, materialize, patterns)
                     self.engine.submit(item)
                     in_flight[item.key] = item
+                    if self.startup_seconds is None:
+                        self.startup_seconds = time.perf_counter() - self._t0
                 if not in_flight:
                     break
                 for outcome in self.engine.wait(timeout=0.5):
@@ -455,6 +478,7 @@ class ParallelSearch:
                     frontier.push(outcome.pending)
                     for i in outcome.pending_indices:
                         heapq.heappush(events, i)
+                    self._measure(item, outcome)
                     self.items_done += 1
                     yield outcome
                 if self.checkpoint is not None and time.perf_counter() - last_save >= self.checkpoint_every:

@@ -47,7 +47,7 @@ from enumerator.core.driver import CoreRun
 from enumerator.search import EnumerationError, RegionSearch
 from enumerator.subtree import Subtree
 
-__all__ = ["FrontierPlan", "FrontierSpec", "run_frontier_item", "serial_patterns", "start_depth"]
+__all__ = ["FrontierPlan", "FrontierSpec", "run_frontier_item", "serial_patterns", "start_depth", "warm_up"]
 
 #: An item past its time budget finishes the events it reached (and returns the others)
 #: unless it runs this many times its budget; then it stops at once and returns subtrees.
@@ -256,3 +256,14 @@ def serial_patterns(context) -> tuple[dict, bytes]:
     if not search.complete:
         raise EnumerationError(f"serial pattern run stopped: {search.stop_reason}")
     return search.stats.as_dict(), b"".join(core.patterns)
+
+
+def warm_up() -> None:
+    """Load the compiled kernel (numba's on-disk cache) by searching a one-neuron net,
+    so that a fresh worker's first item does not pay for it (the kernel's argument
+    types do not depend on the network or the domain kind)."""
+    from enumerator.network import ReLUNetwork
+
+    net = ReLUNetwork.from_arrays([np.array([[1.0, 0.5]]), np.array([[1.0]])], [np.array([0.1]), np.array([0.0])])
+    for _ in RegionSearch(net).run(materialize=False):
+        pass
