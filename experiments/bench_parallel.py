@@ -26,7 +26,7 @@ Python allocations (slows it).  Then ``--stream-rows`` synthetic regions (the ne
 shapes) are streamed to one Parquet file and read back; its process's ``ru_maxrss``
 must stay under 1 GiB.
 
-    python experiments/bench_parallel.py                 # 5-18-18-18-1, 2.07M regions, ~10 min on 2 cores
+    python experiments/bench_parallel.py                 # 5-16-16-16-16-1, 2.96M regions, ~8 min on 2 cores
     python experiments/bench_parallel.py --arch 4-14-14-14-1 --out ...   # the earlier reference net
     python experiments/bench_parallel.py --quick         # a small net, for a smoke test
 
@@ -62,7 +62,7 @@ from enumerator.region import Region, pack_pattern  # noqa: E402
 from enumerator.regionstore import RegionStore, RegionWriter  # noqa: E402
 
 MIB = 1024.0  # ru_maxrss is in KiB on Linux
-DEFAULT_ARCH = "5-18-18-18-1"  # 2,074,746 regions over [-1, 1]^5
+DEFAULT_ARCH = "5-16-16-16-16-1"  # 2,962,073 regions over [-1, 1]^5
 
 
 def _pattern_list(blob: bytes, width: int) -> list[bytes]:

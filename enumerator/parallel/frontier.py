@@ -19,10 +19,10 @@ the tree again costs each worker microseconds per event.
   become :class:`Subtree` objects only when a checkpoint or stop needs them (then a
   witness is certified, by LP only when the vertex mean falls short), and a resumed
   start list maps back to events (:meth:`FrontierPlan.match`).
-* :func:`run_frontier_item` (worker): a per-thread cursor keeps the kernel's state
-  between items, so a worker handed increasing chunks walks the top once per run; an
-  item whose first event lies behind the cursor (a retried or reordered item) walks
-  again from the root.  An item past its time budget finishes the events it has
+* :func:`run_frontier_item` (worker): a cursor keeps the kernel's state between items
+  (pooled per process and plan), so a worker handed increasing chunks walks the top
+  once per run; an item whose first event lies behind every idle cursor (a retried or
+  reordered item) walks again from the root.  An item past its time budget finishes the events it has
   reached and returns the others as indices (nothing to certify); only past
   ``SOFT_FACTOR`` times its budget, or past its region budget, does it stop at once
   and return its open nodes below reached events as subtrees.
@@ -178,17 +178,46 @@ class _Cursor:
         self.core.set_frontier(spec.depth, self.own, 0)
         self.core._seed(np.zeros(0, dtype=np.int8))
 
+    @property
+    def position(self) -> int:
+        """The next event this walk reaches."""
+        return int(self.core.fcount[0])
 
-_CURSORS = threading.local()
+    @property
+    def open(self) -> bool:
+        return int(self.core.sp[0]) > 0
 
 
-def _cursor(context, spec: FrontierSpec, first: int) -> _Cursor:
-    """This thread's cursor for ``spec`` if it has not passed event ``first``, else a
-    fresh one at the root."""
-    cur = getattr(_CURSORS, "cursor", None)
-    if cur is None or cur.token != spec.token or int(cur.core.fcount[0]) > first or int(cur.core.sp[0]) == 0:
-        cur = _CURSORS.cursor = _Cursor(context, spec)
-    return cur
+#: Idle cursors of this process for the current plan (a process may run items in
+#: several threads -- a Dask worker -- and a thread may change between tasks, so the
+#: cursors are pooled by plan rather than kept per thread).
+_IDLE: dict[str, list[_Cursor]] = {}
+_IDLE_LOCK = threading.Lock()
+_MAX_IDLE = 4
+
+
+def _take_cursor(context, spec: FrontierSpec, first: int) -> _Cursor:
+    """The most advanced idle cursor of ``spec`` that has not passed event ``first``,
+    else a fresh one at the root.  Cursors of other plans are dropped."""
+    with _IDLE_LOCK:
+        for token in [t for t in _IDLE if t != spec.token]:
+            del _IDLE[token]
+        idle = _IDLE.setdefault(spec.token, [])
+        usable = [c for c in idle if c.open and c.position <= first]
+        if usable:
+            cur = max(usable, key=lambda c: c.position)
+            idle.remove(cur)
+            return cur
+    return _Cursor(context, spec)
+
+
+def _give_back(cur: _Cursor) -> None:
+    with _IDLE_LOCK:
+        idle = _IDLE.setdefault(cur.token, [])
+        if cur.open:
+            idle.append(cur)
+            idle.sort(key=lambda c: c.position)
+            del idle[:-_MAX_IDLE]  # keep the most advanced
 
 
 def _drain_all(gen):
@@ -209,7 +238,7 @@ def run_frontier_item(context, item):
     :class:`EnumerationError` if this walk meets another number of events than the plan.
     """
     spec, idx = item.frontier, np.asarray(item.indices, dtype=np.int64)
-    cur = _cursor(context, spec, int(idx[0]))
+    cur = _take_cursor(context, spec, int(idx[0]))
     core = cur.core
     search = _search(context, item.max_regions, item.seconds)
     search._stop_requested = False  # what RegionSearch.run sets before its core runs
@@ -237,6 +266,7 @@ def run_frontier_item(context, item):
                                    f"{spec.size}: workers must run the same code")
     patterns = b"".join(core.patterns) if item.patterns else None
     core.patterns = None
+    _give_back(cur)  # not after an exception: its state is unknown
     return search.stats.as_dict(), pending, left, (regions if item.materialize else None), patterns
 
 
