@@ -1,6 +1,12 @@
 """Parallel search: a coordinator hands bounded work items to the workers of an engine.
 
-The unit of work is a :class:`WorkItem`: a few subtrees of the search tree plus a
+Where the geometry core runs the search, most items are chunks of *frontier events*
+(:mod:`enumerator.parallel.frontier`: every worker walks the same compiled search and
+descends only into its events -- no replay, no witness, no LP at an item's start);
+the rest of this docstring describes the other kind, subtree items, which are the
+whole mechanism for the LP search and take the few subtrees cut from an event.
+
+A subtree :class:`WorkItem` is a few subtrees of the search tree plus a
 budget (regions and/or seconds).  A worker runs them with :class:`RegionSearch`
 (``start=`` the subtrees, the budget as ``max_regions`` / ``time_limit``) and returns
 an :class:`ItemResult`: the counters, the regions when materializing, and the
@@ -51,7 +57,7 @@ from enumerator.parallel.frontier import (
 )
 from enumerator.region import Region, SearchStats
 from enumerator.search import EnumerationError, RegionSearch
-from enumerator.subtree import Subtree, save_checkpoint
+from enumerator.subtree import Subtree, check_subtrees, save_checkpoint
 
 __all__ = [
     "Engine",
@@ -409,6 +415,7 @@ class ParallelSearch:
         if start is None:
             self.plan = FrontierPlan.build(c, target=self.events_per_slot * self.engine.slots)
             return list(range(self.plan.size)), None
+        check_subtrees(start, c.network, c.domain)  # disjoint: an event and a subtree inside it would count twice
         depth = start_depth(start)
         low = c.network.n_inputs if isinstance(c.domain, Unbounded) else 0
         if depth is None or not low <= depth <= c.network.n_neurons:
