@@ -38,7 +38,11 @@ def import_distributed():
 
 
 class DaskEngine(Engine):
-    """Items as tasks on a Dask cluster: ``scheduler`` address, or ``local_workers``."""
+    """Items as tasks on a Dask cluster: ``scheduler`` address, or ``local_workers``.
+    Two items per worker thread are kept in flight (a task's round trip through the
+    scheduler takes milliseconds; the queued one starts at once)."""
+
+    depth = 2
 
     def __init__(self, scheduler: str | None = None, local_workers: int | None = None):
         if (scheduler is None) == (local_workers is None):

@@ -178,10 +178,13 @@ def run_item(context: SearchContext, item: WorkItem) -> ItemResult:
 
 class Engine(ABC):
     """Runs work items on workers.  Use: ``start``, then ``submit`` while fewer than
-    ``slots`` items are in flight, ``wait`` for outcomes, and ``close`` at the end."""
+    ``slots * depth`` items are in flight, ``wait`` for outcomes, and ``close`` at the end."""
 
-    #: How many items to keep in flight (the number of workers).
+    #: The number of workers.
     slots: int = 1
+    #: Items kept in flight per worker (more than one where a worker would otherwise
+    #: idle through the round trip between its result and its next item).
+    depth: int = 1
 
     @abstractmethod
     def start(self, context: SearchContext) -> None:
@@ -457,7 +460,7 @@ class ParallelSearch:
                 self.startup_seconds = time.perf_counter() - self._t0
             while True:
                 reason = reason or self._limit_reached()
-                while not reason and (events or frontier) and len(in_flight) < self.engine.slots:
+                while not reason and (events or frontier) and len(in_flight) < self.engine.slots * self.engine.depth:
                     item = self._item(next(keys), frontier, events, materialize, patterns)
                     self.engine.submit(item)
                     in_flight[item.key] = item
