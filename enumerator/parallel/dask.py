@@ -21,6 +21,7 @@ from enumerator.parallel.engine import Engine, ItemLost, ItemResult, run_item
 
 __all__ = ["DaskEngine", "import_distributed", "quiet_workers"]
 
+
 def quiet_workers() -> dict:
     """Dask settings (for ``dask.config.set``) of the LocalCluster we start: no
     statistical profiler (it samples every thread's stack every 10 ms) and no
