@@ -55,7 +55,13 @@ import numpy as np  # noqa: E402
 
 from enumerator import Box, RegionSearch, SearchOptions  # noqa: E402
 from enumerator.files import atomic_output  # noqa: E402
-from enumerator.parallel import ItemBudget, LocalEngine, ParallelSearch, SearchContext, available_cores  # noqa: E402
+from enumerator.parallel import (  # noqa: E402
+    ItemBudget,
+    LocalEngine,
+    ParallelSearch,
+    SearchContext,
+    available_cores,
+)
 from enumerator.parallel.frontier import serial_patterns  # noqa: E402
 from enumerator.random_nets import he_normal_network, parse_architecture  # noqa: E402
 from enumerator.region import Region, pack_pattern  # noqa: E402

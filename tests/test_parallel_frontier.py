@@ -12,8 +12,22 @@ import threading
 import numpy as np
 import pytest
 
-from enumerator import Box, Heuristics, Polytope, SearchOptions, Unbounded, enumerate_regions
-from enumerator.parallel import ItemBudget, ParallelSearch, SearchContext, SerialEngine, WorkItem, run_item
+from enumerator import (
+    Box,
+    Heuristics,
+    Polytope,
+    SearchOptions,
+    Unbounded,
+    enumerate_regions,
+)
+from enumerator.parallel import (
+    ItemBudget,
+    ParallelSearch,
+    SearchContext,
+    SerialEngine,
+    WorkItem,
+    run_item,
+)
 from enumerator.parallel.frontier import FrontierPlan
 from enumerator.random_nets import he_normal_network
 from enumerator.search import EnumerationError

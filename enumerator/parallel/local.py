@@ -24,7 +24,14 @@ import signal
 import threading
 from multiprocessing.connection import wait as wait_connections
 
-from enumerator.parallel.engine import Engine, ItemLost, ItemResult, SearchContext, WorkItem, run_item
+from enumerator.parallel.engine import (
+    Engine,
+    ItemLost,
+    ItemResult,
+    SearchContext,
+    WorkItem,
+    run_item,
+)
 from enumerator.parallel.frontier import warm_up
 
 __all__ = ["LocalEngine", "available_cores"]
