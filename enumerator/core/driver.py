@@ -30,10 +30,10 @@ import numpy as np
 from enumerator.core import kernel as K
 from enumerator.core.roots import polytope_root
 from enumerator.core.rows import lp_witness, prefix_rows, witness_margin
-from enumerator.scaling import slack_needed
 from enumerator.domain import Polytope, Unbounded
 from enumerator.heuristics.dispatch import merge_heuristic_stats
 from enumerator.region import Region, pack_pattern
+from enumerator.scaling import slack_needed
 from enumerator.search import EnumerationError, RegionSearch
 from enumerator.subtree import Subtree
 
@@ -120,6 +120,26 @@ class CoreRun:
             self.v0 = -self.Ainv @ c
             self.extent = 1.0 + float(np.linalg.norm(self.v0))
         self.sub = None
+        self.base_nodes = 0
+        # frontier events (off by default; :meth:`set_frontier`)
+        self.fdepth, self.fown, self.fend, self.femit = -1, np.zeros(0, dtype=np.int8), 0, False
+        self.fcount = np.zeros(1, dtype=np.int64)
+        #: Frontier runs: a time limit pauses at the next event until this many seconds
+        #: (which also bound the LP search of a hand-off).
+        self.soft_seconds: float | None = None
+        #: When a list, each region's packed pattern is appended to it (pattern mode).
+        self.patterns: list[bytes] | None = None
+
+    def set_frontier(self, depth: int, own: np.ndarray, end: int, emit: bool = False) -> None:
+        """Number frontier events at ``depth`` (kernel docstring): search the events
+        ``i`` with ``own[i]`` (int8), pause at event ``end``, emit the others as records
+        if ``emit``.  Over R^n the depth must be at least n (above it the kernel has no
+        polytopes yet)."""
+        if not self.bounded and depth < self.n:
+            raise ValueError(f"frontier depth {depth} < input dimension {self.n} over R^n")
+        if not 0 <= depth <= self.N:
+            raise ValueError(f"frontier depth {depth} outside 0..{self.N}")
+        self.fdepth, self.fown, self.fend, self.femit = depth, own, end, emit
 
     # -- kernel ------------------------------------------------------------------------
     def _seed(self, forced: np.ndarray) -> None:
@@ -145,6 +165,7 @@ class CoreRun:
         else:
             self.stack[0] = (0, 0, 0, -1, 0, 0)
         self.sp[0] = 1
+        self.fcount[0] = 0
 
     def _call(self) -> int:
         t0 = time.perf_counter()
@@ -156,7 +177,7 @@ class CoreRun:
             self.bflat, self.ZA, self.Z0, self.NRM, self.RG, self.RH, self.state, self.cut, self.GV, self.GI,
             self.vals, self.scratch_v, self.scratch_i, self.keys, self.owner, SORT_PAIRS, self.stack, self.sp, self.forced, self.n_forced,
             self.Ainv, self.v0, self.out_kind, self.out_depth, self.out_state, self.out_cut, self.out_x,
-            self.out_slack, self.nout, self.counters)
+            self.out_slack, self.nout, self.counters, self.fdepth, self.fown, self.fend, self.femit, self.fcount)
         c = self.search._count
         c.geometry_seconds += time.perf_counter() - t0
         c.nodes, c.geometry_splits, c.geometry_fixed, c.geometry_handoffs = (
@@ -203,9 +224,18 @@ class CoreRun:
                 slack = witness_margin(self.frame, G, H, y)
         return self._subtree(prefix, self._certify(prefix, y, slack))
 
+    def frontier_stack(self) -> int:
+        """Stack entries above the frontier (depth <= its depth: the events not reached
+        yet lie below them); the entries past them are below events already reached."""
+        depth = self.stack[:int(self.sp[0]), K.S_DEPTH]
+        return int(np.searchsorted(depth > self.fdepth, True)) if self.fdepth >= 0 else int(self.sp[0])
+
     def _pending(self, first_record: int, root: Subtree, roots_left: list) -> list[Subtree]:
+        """Unfinished subtrees: unprocessed records, then the stack (with a frontier:
+        only the entries below events already reached; the others are events)."""
         out = [self._record_subtree(i, root) for i in range(first_record, int(self.nout[0]))]
-        out += [self._stack_subtree(t, root) for t in reversed(range(int(self.sp[0])))]
+        first = self.frontier_stack() if self.fdepth >= 0 else 0
+        out += [self._stack_subtree(t, root) for t in reversed(range(first, int(self.sp[0])))]
         out = [s for s in out if s is not None]
         if any(s is root for s in out):  # a forced path: the root itself stands for it
             out = [root] + [s for s in out if s is not root]
@@ -219,6 +249,8 @@ class CoreRun:
         c = s._count
         c.regions += 1
         c.patterns += 1
+        if self.patterns is not None:
+            self.patterns.append(self._packed[i].tobytes())
         if not materialize:
             return None
         x = f.from_unit(y)
@@ -244,14 +276,18 @@ class CoreRun:
         s = self.search
         o = s.options
         left = None if o.max_regions is None else max(o.max_regions - s._count.regions, 0)
-        time_left = None if o.time_limit is None else max(o.time_limit - (time.perf_counter() - s._t0), 1e-9)
+        limit = o.time_limit if self.fdepth < 0 or self.soft_seconds is None else self.soft_seconds
+        time_left = None if limit is None else max(limit - (time.perf_counter() - s._t0), 1e-9)
         options = dataclasses.replace(o, max_regions=left, time_limit=time_left,
                                       heuristics=dataclasses.replace(o.heuristics, geometry=False))
         self.sub = RegionSearch(s.network, s.domain, backend=s.backend, options=options)
         if s._stop_requested:
             self.sub.request_stop()
         try:
-            yield from self.sub.run(materialize=materialize, start=[sub])
+            for r in self.sub.run(materialize=materialize or self.patterns is not None, start=[sub]):
+                if self.patterns is not None:
+                    self.patterns.append(r.pattern)
+                yield r if materialize else None
         finally:
             st, c = self.sub.stats, s._count
             for name in ("lps", "lps_infeasible", "lps_refined", "witness_skips", "bound_skips", "mirror_skips",
@@ -264,6 +300,61 @@ class CoreRun:
         reason, pending = self.sub.stop_reason, self.sub.pending
         self.sub = None
         return reason, pending
+
+    def _finish_events(self, reason: str) -> bool:
+        """With frontier events and ``soft_seconds`` set, a time limit ends the run at
+        the next event boundary (pause there; nothing to certify) rather than at once,
+        until ``soft_seconds`` have passed since the search started."""
+        s = self.search
+        if self.fdepth < 0 or self.soft_seconds is None or reason != "time_limit":
+            return False
+        if time.perf_counter() - s._t0 >= self.soft_seconds:
+            return False
+        self.fend = min(self.fend, int(self.fcount[0]))
+        return True
+
+    def drain(self, materialize: bool, root: Subtree, roots_left: list):
+        """Run the kernel from its stack until it is done or paused (a frontier event
+        past ``fend``), yielding the results; returns True if the search stopped (its
+        ``stop_reason`` and ``pending`` set)."""
+        s = self.search
+        while True:
+            code = self._call()
+            self._check_batch()
+            if self.patterns is not None:  # the batch's patterns, packed at once
+                self._packed = np.packbits(self.out_state[:int(self.nout[0])] != 0, axis=1)
+            for i in range(int(self.nout[0])):
+                kind = int(self.out_kind[i])
+                if kind == K.REGION:
+                    yield self._region(i, self.out_x[i], float(self.out_slack[i]), materialize)
+                elif kind == K.THIN:
+                    found = self._certify(self.out_state[i].astype(bool), None, -1.0)
+                    if found is None:
+                        continue
+                    x = self.frame.from_unit(found[0])
+                    if s.network.pattern_mismatches(x, self.out_state[i].astype(bool))[0]:
+                        raise EnumerationError(f"LP witness {x.tolist()} of a thin region has "
+                                               "another forward-pass pattern")
+                    yield self._region(i, found[0], found[1], materialize)
+                else:
+                    sub = self._record_subtree(i, root)
+                    if sub is None:
+                        continue
+                    reason, pending = yield from self._python_search(sub, materialize)
+                    if reason:
+                        s.stop_reason = reason
+                        if reason != "interrupted":
+                            s.pending = (pending or []) + self._pending(i + 1, root, roots_left)
+                        return True
+                    continue
+                reason = s._out_of_budget()
+                if reason and self._finish_events(reason):
+                    continue
+                if reason:
+                    s.stop_reason, s.pending = reason, self._pending(i + 1, root, roots_left)
+                    return True
+            if code != K.BATCH_FULL:
+                return False
 
     def run(self, materialize: bool, start: list[Subtree] | None):
         """Generator with :meth:`RegionSearch.run`'s contract; sets the search's
@@ -285,39 +376,8 @@ class CoreRun:
                         return
                     continue
                 self._seed(np.asarray(root.prefix, dtype=np.int8))
-                while True:
-                    code = self._call()
-                    self._check_batch()
-                    for i in range(int(self.nout[0])):
-                        kind = int(self.out_kind[i])
-                        if kind == K.REGION:
-                            yield self._region(i, self.out_x[i], float(self.out_slack[i]), materialize)
-                        elif kind == K.THIN:
-                            found = self._certify(self.out_state[i].astype(bool), None, -1.0)
-                            if found is None:
-                                continue
-                            x = self.frame.from_unit(found[0])
-                            if s.network.pattern_mismatches(x, self.out_state[i].astype(bool))[0]:
-                                raise EnumerationError(f"LP witness {x.tolist()} of a thin region has "
-                                                       "another forward-pass pattern")
-                            yield self._region(i, found[0], found[1], materialize)
-                        else:
-                            sub = self._record_subtree(i, root)
-                            if sub is None:
-                                continue
-                            reason, pending = yield from self._python_search(sub, materialize)
-                            if reason:
-                                s.stop_reason = reason
-                                if reason != "interrupted":
-                                    s.pending = (pending or []) + self._pending(i + 1, root, roots_left)
-                                return
-                            continue
-                        reason = s._out_of_budget()
-                        if reason:
-                            s.stop_reason, s.pending = reason, self._pending(i + 1, root, roots_left)
-                            return
-                    if code == K.DONE:
-                        break
+                if (yield from self.drain(materialize, root, roots_left)):
+                    return
         except KeyboardInterrupt:
             s.stop_reason = "interrupted"
             return

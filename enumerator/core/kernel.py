@@ -34,6 +34,16 @@ node back to the LP search (record ``HANDOFF``).  Leaves get a witness (vertex m
 plus a multiple of the mean ray, clipped into the box) and its certified slack (least
 distance to a cut row, as in the LP: the domain is hard and carries no slack); ``REGION`` if it is at least ``slack_min * max(1, |x|_inf)`` (the LP
 search's threshold, frame units), else ``THIN`` (the driver decides it by LP).
+
+Frontier events (parallel search, :mod:`enumerator.parallel.frontier`; off when
+``fdepth < 0``): every node popped at depth ``fdepth`` and every ``HANDOFF`` above it
+is an *event*, numbered ``fcount[0] = 0, 1, ...`` in the (deterministic) depth-first
+order.  Event ``i`` is searched only if ``fown[i]`` (``i < len(fown)``); otherwise it is
+skipped, or emitted as a ``FRONTIER`` / ``HANDOFF`` record with its witness when
+``femit``.  On reaching event ``fend`` the kernel returns ``PAUSE`` with that node back
+on the stack (its counters undone), so a later call with a larger ``fend`` goes on
+from there.  The subtrees of the events partition the tree: each region lies below
+exactly one event.
 """
 
 from __future__ import annotations
@@ -42,9 +52,9 @@ import numba as nb
 import numpy as np
 
 # record kinds
-REGION, THIN, HANDOFF, START_HANDOFF = 0, 1, 2, 3
+REGION, THIN, HANDOFF, START_HANDOFF, FRONTIER = 0, 1, 2, 3, 4
 # return codes
-DONE, BATCH_FULL = 0, 1
+DONE, BATCH_FULL, PAUSE = 0, 1, 2
 # counters
 C_NODES, C_SPLITS, C_FIXED, C_HANDOFFS = 0, 1, 2, 3
 # stack record columns
@@ -185,6 +195,23 @@ def _push(stack, sp, depth, bit, cut, level, side, ngen):
 
 
 @nb.njit(cache=True)
+def _handoff_event(fcount, fown, fend, femit, counters, sp, t, m):
+    """A ``HANDOFF`` above the frontier depth is a frontier event: 0 emit it, 1 skip
+    it, 2 pause (the node back on the stack ``t``, its counters undone)."""
+    e = fcount[0]
+    if e >= fend:
+        sp[0] = t + 1
+        counters[C_HANDOFFS] -= 1
+        if m > 0:
+            counters[C_NODES] -= 1
+        return 2
+    fcount[0] = e + 1
+    if e < fown.shape[0] and fown[e]:
+        return 0
+    return 0 if femit else 1
+
+
+@nb.njit(cache=True)
 def _emit(kind, depth, state, cut, x, slack, n, out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout):
     r = nout[0]
     out_kind[r] = kind
@@ -233,12 +260,14 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
            ZA, Z0, NRM, RG, RH, state, cut,
            GV, GI, vals, scratch_v, scratch_i, keys, owner, sort_pairs,
            stack, sp, forced, n_forced, Ainv, v0,
-           out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout, counters):
+           out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout, counters,
+           fdepth, fown, fend, femit, fcount):
     """Run the search from the nodes on ``stack`` (``sp[0]`` of them) until the stack is
     empty (returns ``DONE``) or the output batch is full (``BATCH_FULL``).
 
     ``forced[:n_forced]``: neuron states every node must follow (resuming a subtree);
     a forced node that geometry cannot follow is emitted as ``START_HANDOFF``.
+    ``fdepth, fown, fend, femit, fcount``: frontier events (module docstring).
     ``scale``: domain size entering the near-zero test ``|s(g)| <= tol * (|a| (sqrt(n)
     |x_g|_inf + scale) + |c| t_g)`` (a bound on the rounding of ``s`` and of ``x_g``).
     """
@@ -276,6 +305,20 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
         if lvl < 0:
             lvl, side = m, 0
             nv = _root_cone(GV, GI, lvl, n, n_dom, nw, state, Ainv, v0)
+        if m == fdepth:
+            e = fcount[0]
+            if e >= fend:  # not this call's: back on the stack
+                sp[0] = t + 1
+                if m > 0:
+                    counters[C_NODES] -= 1
+                return PAUSE
+            fcount[0] = e + 1
+            if e >= fown.shape[0] or not fown[e]:
+                if femit:
+                    slack = _witness(GV, lvl, side, nv, n, m, cut, RG, RH, bounded, lo, hi, slack_cap, x)
+                    _emit(FRONTIER, m, state, cut, x, slack, n,
+                          out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
+                continue
         if m == N:
             slack = _witness(GV, lvl, side, nv, n, m, cut, RG, RH, bounded, lo, hi, slack_cap, x)
             big = 1.0
@@ -319,6 +362,12 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
                 nneg += 1
         if near:
             counters[C_HANDOFFS] += 1
+            if m < fdepth:
+                skip = _handoff_event(fcount, fown, fend, femit, counters, sp, t, m)
+                if skip == 2:
+                    return PAUSE
+                if skip == 1:
+                    continue
             if is_forced:
                 _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
                       out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
@@ -394,6 +443,12 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
                     break
         if over or npos + nnew > vmax or nneg + nnew > vmax:
             counters[C_HANDOFFS] += 1
+            if m < fdepth:
+                skip = _handoff_event(fcount, fown, fend, femit, counters, sp, t, m)
+                if skip == 2:
+                    return PAUSE
+                if skip == 1:
+                    continue
             if is_forced:
                 _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
                       out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)

@@ -1,6 +1,12 @@
 """Parallel search: a coordinator hands bounded work items to the workers of an engine.
 
-The unit of work is a :class:`WorkItem`: a few subtrees of the search tree plus a
+Where the geometry core runs the search, most items are chunks of *frontier events*
+(:mod:`enumerator.parallel.frontier`: every worker walks the same compiled search and
+descends only into its events -- no replay, no witness, no LP at an item's start);
+the rest of this docstring describes the other kind, subtree items, which are the
+whole mechanism for the LP search and take the few subtrees cut from an event.
+
+A subtree :class:`WorkItem` is a few subtrees of the search tree plus a
 budget (regions and/or seconds).  A worker runs them with :class:`RegionSearch`
 (``start=`` the subtrees, the budget as ``max_regions`` / ``time_limit``) and returns
 an :class:`ItemResult`: the counters, the regions when materializing, and the
@@ -32,22 +38,38 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
+import math
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from os import PathLike
-from typing import Iterator
 
-from enumerator.domain import Box, Domain
+from enumerator.domain import Box, Domain, Unbounded
 from enumerator.files import atomic_output
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
+from enumerator.parallel.frontier import (
+    FrontierPlan,
+    FrontierSpec,
+    run_frontier_item,
+    start_depth,
+)
 from enumerator.region import Region, SearchStats
 from enumerator.search import EnumerationError, RegionSearch
-from enumerator.subtree import Subtree, save_checkpoint
+from enumerator.subtree import Subtree, check_subtrees, save_checkpoint
 
-__all__ = ["ItemBudget", "SearchContext", "WorkItem", "ItemResult", "ItemLost", "Engine", "SerialEngine",
-           "ParallelSearch", "run_item"]
+__all__ = [
+    "Engine",
+    "ItemBudget",
+    "ItemLost",
+    "ItemResult",
+    "ParallelSearch",
+    "SearchContext",
+    "SerialEngine",
+    "WorkItem",
+    "run_item",
+]
 
 _COUNTERS = tuple(f.name for f in dataclasses.fields(SearchStats) if f.name != "seconds")
 
@@ -98,25 +120,35 @@ class SearchContext:
 
 @dataclass(frozen=True, eq=False)
 class WorkItem:
-    """Subtrees to search (``None``: the whole tree) under a budget; ``key`` is unique
-    in a run."""
+    """Subtrees to search (``None``: the whole tree), or with ``frontier`` the frontier
+    events ``indices`` (sorted) of that plan (:mod:`enumerator.parallel.frontier`),
+    under a budget; ``key`` is unique in a run.  ``patterns``: send back the packed
+    patterns of the regions found (:attr:`ItemResult.patterns`)."""
 
     key: int
     subtrees: tuple[Subtree, ...] | None
     max_regions: int | None
     seconds: float | None
     materialize: bool
+    frontier: FrontierSpec | None = None
+    indices: tuple[int, ...] = ()
+    patterns: bool = False
 
 
 @dataclass(frozen=True, eq=False)
 class ItemResult:
     """A finished item: counters (``SearchStats.as_dict()``), the unfinished subtrees
-    (empty when it completed) and its regions (None unless materializing)."""
+    and frontier events (both empty when it completed), its regions (None unless
+    materializing) and their packed patterns concatenated (None unless asked for;
+    ``counts["patterns"]`` of them, each ``ceil(N / 8)`` bytes, see
+    :func:`enumerator.region.pack_pattern`)."""
 
     key: int
     counts: dict
     pending: list[Subtree]
     regions: list[Region] | None
+    pending_indices: list[int] = field(default_factory=list)
+    patterns: bytes | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,22 +161,30 @@ class ItemLost:
 
 def run_item(context: SearchContext, item: WorkItem) -> ItemResult:
     """Run one work item (in a worker).  Raises what the search raises."""
+    if item.frontier is not None:
+        counts, pending, left, regions, patterns = run_frontier_item(context, item)
+        return ItemResult(item.key, counts, pending, regions, left, patterns)
     options = dataclasses.replace(context.options, max_regions=item.max_regions, time_limit=item.seconds)
     search = RegionSearch(context.network, context.domain, backend=context.backend, options=options)
     start = None if item.subtrees is None else list(item.subtrees)
-    regions = [r for r in search.run(materialize=item.materialize, start=start)]
+    regions = [r for r in search.run(materialize=item.materialize or item.patterns, start=start)]
     if search.stop_reason == "interrupted":
         raise KeyboardInterrupt
     pending = [] if search.complete else list(search.pending)
-    return ItemResult(item.key, search.stats.as_dict(), pending, regions if item.materialize else None)
+    patterns = b"".join(r.pattern for r in regions) if item.patterns else None
+    return ItemResult(item.key, search.stats.as_dict(), pending, regions if item.materialize else None,
+                      patterns=patterns)
 
 
 class Engine(ABC):
     """Runs work items on workers.  Use: ``start``, then ``submit`` while fewer than
-    ``slots`` items are in flight, ``wait`` for outcomes, and ``close`` at the end."""
+    ``slots * depth`` items are in flight, ``wait`` for outcomes, and ``close`` at the end."""
 
-    #: How many items to keep in flight (the number of workers).
+    #: The number of workers.
     slots: int = 1
+    #: Items kept in flight per worker (more than one where a worker would otherwise
+    #: idle through the round trip between its result and its next item).
+    depth: int = 1
 
     @abstractmethod
     def start(self, context: SearchContext) -> None:
@@ -217,6 +257,19 @@ class ParallelSearch:
     whole run: no new item starts once one is reached, items in flight finish (within
     their budget), and the counts may pass ``max_regions`` by up to one item.
 
+    Where the geometry core runs the search (:attr:`RegionSearch.core_refusal` empty)
+    and ``frontier`` is on, the work is split at frontier events
+    (:mod:`enumerator.parallel.frontier`): the plan is made once the engine has
+    started (at least ``events_per_slot`` events per worker), items are chunks of
+    consecutive events: at most ``1 / (4 * slots)`` of those left (guided scheduling:
+    single events at the end) and, with a time budget, about half a budget's worth at
+    the measured rate (small chunks before the first measurement), so that items
+    rarely pause -- a paused item returns events that another worker may have walked
+    past, which then walks the top of the tree again.  The subtrees an item leaves on
+    its budget join the subtree queue.  A resumed start list is mapped back to events
+    where its prefixes are events of a plan at its most common prefix length.
+    Otherwise (the LP search, or ``frontier=False``) every item is subtrees.
+
     Parameters
     ----------
     network, domain, backend, options
@@ -231,16 +284,23 @@ class ParallelSearch:
     before : dict or None
         Counts of the run being resumed (from :func:`load_checkpoint`); checkpoints
         add them, ``stats`` does not.
+    frontier : bool
+        Split at frontier events where the core applies (same regions either way).
+    events_per_slot : int
     """
 
     def __init__(self, network: ReLUNetwork, domain: Domain | None, engine: Engine, *, backend: str = "highs",
                  options: SearchOptions | None = None, budget: ItemBudget | None = None,
                  checkpoint: str | PathLike | None = None, checkpoint_every: float = 60.0,
-                 before: dict | None = None):
+                 before: dict | None = None, frontier: bool = True, events_per_slot: int = 64):
         domain = Box.cube(network.n_inputs) if domain is None else domain
         domain.check_dimension(network.n_inputs)
         self.options = SearchOptions() if options is None else options
-        RegionSearch(network, domain, backend=backend, options=self.options)  # same checks, before any work
+        probe = RegionSearch(network, domain, backend=backend, options=self.options)  # same checks, before any work
+        self.use_frontier = frontier and not probe.core_refusal
+        if events_per_slot < 1:
+            raise ValueError(f"events_per_slot must be >= 1, got {events_per_slot}")
+        self.events_per_slot = events_per_slot
         self.context = SearchContext(network, domain, backend, self.options)
         self.engine = engine
         self.budget = ItemBudget() if budget is None else budget
@@ -252,7 +312,12 @@ class ParallelSearch:
         self._running = False
         self.items_done = 0
         self.items_lost = 0
-        self.startup_seconds = 0.0  # starting the engine's workers, included in the run's seconds
+        #: Seconds from the start of the run until the first item was handed to a worker
+        #: (starting the engine's workers, planning), included in the run's seconds.
+        self.startup_seconds: float | None = 0.0
+        #: The frontier plan of the last run (None: subtree items only).
+        self.plan: FrontierPlan | None = None
+        self._event_rate: float | None = None
         self.complete, self.stop_reason, self.pending = False, "not started", None
         self._stop_requested = False
 
@@ -260,7 +325,8 @@ class ParallelSearch:
     @property
     def stats(self) -> SearchStats:
         """Counters of the finished items of this run (not those of ``before``);
-        ``seconds`` is wall-clock time."""
+        ``seconds`` is wall-clock time.  With a frontier plan, ``nodes`` counts each
+        worker's walk of the top of the tree too."""
         wall = time.perf_counter() - self._t0 if self._running else self._wall
         return SearchStats(**self._totals, seconds=wall)
 
@@ -294,9 +360,9 @@ class ParallelSearch:
             return "time_limit"
         return ""
 
-    def _item(self, key: int, frontier: _Frontier, materialize: bool) -> WorkItem:
+    def _item(self, key: int, frontier: _Frontier, events: list, materialize: bool, patterns: bool) -> WorkItem:
+        """The next item: a chunk of the open events if any, else subtrees."""
         b, o, slots = self.budget, self.options, self.engine.slots
-        k = max(1, min(b.max_subtrees, len(frontier) // (2 * slots)))
         regions = b.regions
         if o.max_regions is not None:
             left = max(1, o.max_regions - self._totals["regions"])
@@ -305,21 +371,66 @@ class ParallelSearch:
         if o.time_limit is not None:
             left = max(1e-3, o.time_limit - (time.perf_counter() - self._t0))
             seconds = left if seconds is None else min(seconds, left)
-        return WorkItem(key, frontier.pop(k), regions, seconds, materialize)
+        if events:
+            k = math.ceil(len(events) / (4 * slots))
+            if b.seconds is not None:  # about half a budget of events: few items pause
+                rate = self._event_rate
+                k = min(k, math.ceil(self.plan.size / (64 * slots)) if rate is None else int(rate * b.seconds / 2))
+            k = max(1, k)
+            chunk = tuple(sorted(heapq.heappop(events) for _ in range(min(k, len(events)))))
+            return WorkItem(key, (), regions, seconds, materialize, frontier=self.plan.spec, indices=chunk,
+                            patterns=patterns)
+        k = max(1, min(b.max_subtrees, len(frontier) // (2 * slots)))
+        return WorkItem(key, frontier.pop(k), regions, seconds, materialize, patterns=patterns)
 
-    def _save(self, frontier: _Frontier, in_flight: dict) -> None:
-        if any(item.subtrees is None for item in in_flight.values()):
-            return  # the first item (the whole tree) is still running: nothing to save yet
+    def _measure(self, item: WorkItem, outcome: ItemResult) -> None:
+        """Update the estimate of frontier events searched per second (a running mean
+        over items that ran long enough to time)."""
+        done, seconds = len(item.indices) - len(outcome.pending_indices), outcome.counts["seconds"]
+        if item.frontier is None or seconds < 0.01:
+            return
+        rate = done / seconds
+        self._event_rate = rate if self._event_rate is None else (self._event_rate + rate) / 2
+
+    def _open_work(self, frontier: _Frontier, events: list, in_flight: dict) -> list[Subtree]:
+        """Every unfinished subtree: queued and in-flight events and subtrees."""
+        indices = list(events)
         open_work = frontier.snapshot()
         for item in in_flight.values():
             open_work += list(item.subtrees)
+            indices += item.indices
+        return (self.plan.subtrees(sorted(indices)) if indices else []) + open_work
+
+    def _save(self, frontier: _Frontier, events: list, in_flight: dict) -> None:
+        if any(item.subtrees is None for item in in_flight.values()):
+            return  # the first item (the whole tree) is still running: nothing to save yet
         c = self.context
         with atomic_output(self.checkpoint) as tmp:
             save_checkpoint(tmp, c.network, c.domain, c.options.include_lower_dim, self.checkpoint_counts(),
-                            open_work)
+                            self._open_work(frontier, events, in_flight))
 
-    def items(self, materialize: bool = False, start: list[Subtree] | None = None) -> Iterator[ItemResult]:
-        """Run the search; yield each finished item's result once, after merging it.
+    def _make_plan(self, start: list[Subtree] | None) -> tuple[list[int], list[Subtree] | None]:
+        """Set :attr:`plan`; the open events (a heap) and the other start subtrees."""
+        self.plan = None
+        if not self.use_frontier:
+            return [], start
+        c = self.context
+        if start is None:
+            self.plan = FrontierPlan.build(c, target=self.events_per_slot * self.engine.slots)
+            return list(range(self.plan.size)), None
+        check_subtrees(start, c.network, c.domain)  # disjoint: an event and a subtree inside it would count twice
+        depth = start_depth(start)
+        low = c.network.n_inputs if isinstance(c.domain, Unbounded) else 0
+        if depth is None or not low <= depth <= c.network.n_neurons:
+            return [], start
+        self.plan = FrontierPlan.build(c, target=0, depth=depth)
+        events, rest = self.plan.match(start)
+        return events, rest
+
+    def items(self, materialize: bool = False, start: list[Subtree] | None = None,
+              patterns: bool = False) -> Iterator[ItemResult]:
+        """Run the search; yield each finished item's result once, after merging it
+        (with ``patterns``, each result carries its packed patterns).
 
         A checkpoint taken after a yield counts that item as finished, so a consumer
         that stores an item's regions must do so before asking for the next one.
@@ -330,26 +441,31 @@ class ParallelSearch:
         self.items_done = self.items_lost = 0
         self._t0, self._running, self._stop_requested = time.perf_counter(), True, False
         self.complete, self.stop_reason, self.pending = False, "running", None
-        first = None if start is None else tuple(start)
-        if first is not None:
-            frontier.push(first)
+        events: list[int] = []
+        self._event_rate = None
         last_save = time.perf_counter()
         clean = False
         try:
             self.engine.start(self.context)
-            self.startup_seconds = time.perf_counter() - self._t0
+            self.startup_seconds = None
+            events, first = self._make_plan(None if start is None else list(start))
+            if first is not None:
+                frontier.push(first)
             reason = ""
-            if first is None:  # one region only: its path's deferred siblings fill the frontier at once
-                item = dataclasses.replace(self._item(next(keys), frontier, materialize), subtrees=None,
-                                           max_regions=1)
+            if first is None and self.plan is None:  # one region only: its path's deferred siblings fill the frontier
+                item = dataclasses.replace(self._item(next(keys), frontier, events, materialize, patterns),
+                                           subtrees=None, max_regions=1)
                 self.engine.submit(item)
                 in_flight[item.key] = item
+                self.startup_seconds = time.perf_counter() - self._t0
             while True:
                 reason = reason or self._limit_reached()
-                while not reason and frontier and len(in_flight) < self.engine.slots:
-                    item = self._item(next(keys), frontier, materialize)
+                while not reason and (events or frontier) and len(in_flight) < self.engine.slots * self.engine.depth:
+                    item = self._item(next(keys), frontier, events, materialize, patterns)
                     self.engine.submit(item)
                     in_flight[item.key] = item
+                    if self.startup_seconds is None:
+                        self.startup_seconds = time.perf_counter() - self._t0
                 if not in_flight:
                     break
                 for outcome in self.engine.wait(timeout=0.5):
@@ -370,19 +486,22 @@ class ParallelSearch:
                     for k in _COUNTERS:
                         self._totals[k] += outcome.counts[k]
                     frontier.push(outcome.pending)
+                    for i in outcome.pending_indices:
+                        heapq.heappush(events, i)
+                    self._measure(item, outcome)
                     self.items_done += 1
                     yield outcome
                 if self.checkpoint is not None and time.perf_counter() - last_save >= self.checkpoint_every:
-                    self._save(frontier, in_flight)
+                    self._save(frontier, events, in_flight)
                     last_save = time.perf_counter()
             clean = True
         finally:
             self.engine.close()
             self._wall, self._running = time.perf_counter() - self._t0, False
         if clean:
-            if frontier:
-                self.stop_reason, self.pending = reason, frontier.snapshot()
+            if frontier or events:
+                self.stop_reason, self.pending = reason, self._open_work(frontier, events, {})
             else:
                 self.complete, self.stop_reason, self.pending = True, "", None
             if self.checkpoint is not None:
-                self._save(frontier, {})
+                self._save(frontier, events, {})

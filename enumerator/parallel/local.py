@@ -8,8 +8,11 @@ knows which item each worker holds: when a worker's pipe reaches end-of-file or 
 process is gone, its item is reported as :class:`ItemLost` (its partial work was never
 merged) and a fresh worker takes its place.  Workers ignore SIGINT (Ctrl-C is the
 coordinator's to handle) and exit when the coordinator's end of the pipe closes.
-Workers start with the ``spawn`` method (no state is inherited from the parent's
-threads); :meth:`LocalEngine.start` returns when every worker has imported the code.
+Workers start with :func:`default_start_method` (``fork`` when the coordinator runs a
+single Python thread, else ``spawn``) and load the compiled kernel before they report
+ready;
+:meth:`LocalEngine.start` returns at once (the coordinator plans meanwhile) and the
+first item sent to a worker waits for it.
 """
 
 from __future__ import annotations
@@ -18,9 +21,18 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 from multiprocessing.connection import wait as wait_connections
 
-from enumerator.parallel.engine import Engine, ItemLost, ItemResult, SearchContext, WorkItem, run_item
+from enumerator.parallel.engine import (
+    Engine,
+    ItemLost,
+    ItemResult,
+    SearchContext,
+    WorkItem,
+    run_item,
+)
+from enumerator.parallel.frontier import warm_up
 
 __all__ = ["LocalEngine", "available_cores"]
 
@@ -30,6 +42,16 @@ def available_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def default_start_method() -> str:
+    """``fork`` where it is available and this process runs no other Python thread
+    (a worker then starts in milliseconds, with the code imported and the kernel
+    loaded), else ``spawn`` (a fresh interpreter: about a second per worker, but no
+    lock held by another thread is copied into it)."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
 
 class _WorkerError:
@@ -44,9 +66,12 @@ class _WorkerError:
             self.exc = RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _worker_main(conn, context: SearchContext) -> None:
+def _worker_main(conn, context: SearchContext, inherited=()) -> None:
+    for end in inherited:  # forked: the coordinator's ends of the pipes, or no end-of-file ever comes
+        end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    conn.send("ready")  # imports done, context received
+    warm_up()
+    conn.send("ready")  # imports done, kernel loaded, context received
     while True:
         try:
             item = conn.recv()
@@ -65,17 +90,20 @@ def _worker_main(conn, context: SearchContext) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx, context: SearchContext):
+    def __init__(self, ctx, context: SearchContext, others: list[_Worker]):
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, context), daemon=True)
+        inherited = [self.conn] + [w.conn for w in others] if ctx.get_start_method() == "fork" else []
+        self.process = ctx.Process(target=_worker_main, args=(child, context, inherited), daemon=True)
         self.process.start()
         child.close()
         self.item: WorkItem | None = None
+        self.ready = False
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         """Block until the worker has started; RuntimeError if it died or hung."""
         try:
             if self.conn.poll(timeout) and self.conn.recv() == "ready":
+                self.ready = True
                 return
         except (EOFError, OSError):
             pass
@@ -95,21 +123,25 @@ class _Worker:
 
 
 class LocalEngine(Engine):
-    """``workers`` local processes (default: :func:`available_cores`)."""
+    """``workers`` local processes (default: :func:`available_cores`), started with
+    ``start_method`` (default: :func:`default_start_method`)."""
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, start_method: str | None = None):
         self.slots = available_cores() if workers is None else int(workers)
         if self.slots < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        self._ctx = multiprocessing.get_context("spawn")
+        self.start_method = start_method or default_start_method()
+        self._ctx = multiprocessing.get_context(self.start_method)
         self._workers: list[_Worker] = []
         self.restarted = 0  # workers replaced after dying
 
     def start(self, context):
+        """Spawn the workers; they import the code and load the kernel while the
+        coordinator plans, and the first :meth:`submit` to each waits for it."""
         self._context = context
-        self._workers = [_Worker(self._ctx, context) for _ in range(self.slots)]
-        for w in self._workers:
-            w.wait_ready()
+        self._workers = []
+        for _ in range(self.slots):
+            self._workers.append(_Worker(self._ctx, context, self._workers))
 
     @property
     def pids(self) -> list[int]:
@@ -127,13 +159,15 @@ class LocalEngine(Engine):
             old.process.terminate()
         old.process.join(1.0)
         old.conn.close()
-        self._workers[i] = _Worker(self._ctx, self._context)
+        self._workers[i] = _Worker(self._ctx, self._context, [w for j, w in enumerate(self._workers) if j != i])
         self._workers[i].wait_ready()
         self.restarted += 1
 
     def submit(self, item):
         for i, w in enumerate(self._workers):
             if w.item is None:
+                if not w.ready and w.process.is_alive():
+                    w.wait_ready()
                 if not w.process.is_alive():
                     self._replace(i)
                     w = self._workers[i]

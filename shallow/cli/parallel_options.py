@@ -25,7 +25,8 @@ def parallel_options(f):
     """``--workers [K] | --scheduler ADDRESS | --dask-local K`` and ``--item-seconds``."""
     f = click.option("--item-seconds", type=click.FloatRange(min=0, min_open=True), default=0.5,
                      show_default=True, metavar="SECONDS",
-                     help="Budget of one work item; its unfinished subtrees go back to the queue.")(f)
+                     help="Time budget of one work item: past it, an item finishes the frontier events it "
+                          "reached and returns the others (or its open subtrees) to the queue.")(f)
     f = click.option("--dask-local", type=click.IntRange(min=1), default=None, metavar="K",
                      help="Start a Dask LocalCluster of K workers for this run (needs the dask extra).")(f)
     f = click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
