@@ -66,7 +66,7 @@ from enumerator.checks import check_search_inputs
 from enumerator.core import core_refusal
 from enumerator.domain import Box, Domain
 from enumerator.errors import EnumerationError, HeuristicError
-from enumerator.heuristics.dispatch import HeuristicCalls, HeuristicStats, merge_heuristic_stats
+from enumerator.heuristics.dispatch import HeuristicCalls, HeuristicStats, geometry_stats, merge_heuristic_stats
 from enumerator.heuristics.vertices import polytope_vertices
 from enumerator.hookspec import LayerView, NodeView
 from enumerator.network import ReLUNetwork
@@ -173,9 +173,9 @@ class RegionSearch:
         name: the LP search's hooks, plus ``geometry`` when the core ran (its
         decisions: neurons decided by vertex signs, split or fixed)."""
         out = merge_heuristic_stats(self._sub_heuristics, self._calls.snapshot())
-        c = self._count
-        if c.geometry_splits or c.geometry_fixed or c.geometry_handoffs:
-            out["geometry"] = HeuristicStats(c.nodes, c.geometry_splits + c.geometry_fixed, c.geometry_seconds)
+        core = geometry_stats(self._count)
+        if core is not None:
+            out["geometry"] = core
         return out
 
     @property

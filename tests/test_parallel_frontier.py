@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -80,11 +81,12 @@ def test_two_racing_workers_claim_each_event_once():
     expected = serial(net, None)
     ctx = context(net, None)
     plan = FrontierPlan.build(ctx, target=64)
-    counter, lock = itertools.count(), threading.Lock()
+    counter, lock, start = itertools.count(), threading.Lock(), threading.Barrier(2)
     claimed, found, errors = [[], []], [[], []], []
 
     def worker(w):  # each thread has its own cursor; claims 1-3 events at a time from a shared counter
         try:
+            start.wait()
             while True:
                 with lock:
                     chunk = [i for i in (next(counter) for _ in range(1 + w * 2)) if i < plan.size]
@@ -92,6 +94,7 @@ def test_two_racing_workers_claim_each_event_once():
                     return
                 claimed[w] += chunk
                 found[w] += [r.pattern for r in run_events(ctx, plan, chunk).regions]
+                time.sleep(0.001)  # let the other thread claim too, however loaded the machine
         except Exception as exc:  # noqa: BLE001 -- reported by the main thread
             errors.append(exc)
 

@@ -109,6 +109,8 @@ class CoreRun:
         self.out_slack = np.zeros(BATCH)
         self.nout = np.zeros(1, dtype=np.int64)
         self.counters = np.zeros(4, dtype=np.int64)
+        #: Kernel counters at the start of the current run (a reused kernel counts on).
+        self.counter_base = np.zeros(4, dtype=np.int64)
         if self.bounded:
             self.lo, self.hi = np.array(f.lower, float), np.array(f.upper, float)
             self.extent = float(max(np.max(np.abs(self.lo)), np.max(np.abs(self.hi))))
@@ -180,9 +182,10 @@ class CoreRun:
             self.out_slack, self.nout, self.counters, self.fdepth, self.fown, self.fend, self.femit, self.fcount)
         c = self.search._count
         c.geometry_seconds += time.perf_counter() - t0
+        done = self.counters - self.counter_base
         c.nodes, c.geometry_splits, c.geometry_fixed, c.geometry_handoffs = (
-            self.base_nodes + int(self.counters[K.C_NODES]), int(self.counters[K.C_SPLITS]),
-            int(self.counters[K.C_FIXED]), int(self.counters[K.C_HANDOFFS]))
+            self.base_nodes + int(self.counters[K.C_NODES]), int(done[K.C_SPLITS]),
+            int(done[K.C_FIXED]), int(done[K.C_HANDOFFS]))
         return code
 
     # -- witnesses and subtrees --------------------------------------------------------

@@ -25,7 +25,7 @@ from enumerator.heuristics.builtin import builtin_plugins
 from enumerator.hookspec import LayerView, NodeView
 from solvers.tolerances import Tolerances
 
-__all__ = ["HeuristicStats", "HeuristicCalls", "HeuristicError", "merge_heuristic_stats"]
+__all__ = ["HeuristicStats", "HeuristicCalls", "HeuristicError", "geometry_stats", "merge_heuristic_stats"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,16 @@ def merge_heuristic_stats(*parts: dict[str, HeuristicStats]) -> dict[str, Heuris
             old = out.get(name, HeuristicStats())
             out[name] = HeuristicStats(old.calls + st.calls, old.decisions + st.decisions, old.seconds + st.seconds)
     return out
+
+
+def geometry_stats(counts) -> HeuristicStats | None:
+    """The compiled core as a row of the per-heuristic table, from a search's counters
+    (``SearchStats`` or its dict): calls = nodes, decisions = neurons decided by vertex
+    signs (split or fixed), seconds = the kernel's; None if the core did not run."""
+    get = counts.get if isinstance(counts, dict) else lambda k: getattr(counts, k)
+    if not (get("geometry_splits") or get("geometry_fixed") or get("geometry_handoffs")):
+        return None
+    return HeuristicStats(get("nodes"), get("geometry_splits") + get("geometry_fixed"), get("geometry_seconds"))
 
 
 class HeuristicCalls:

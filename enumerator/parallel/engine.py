@@ -47,6 +47,7 @@ from os import PathLike
 
 from enumerator.domain import Box, Domain, Unbounded
 from enumerator.files import atomic_output
+from enumerator.heuristics.dispatch import HeuristicStats, geometry_stats, merge_heuristic_stats
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.parallel.frontier import (
@@ -149,6 +150,7 @@ class ItemResult:
     regions: list[Region] | None
     pending_indices: list[int] = field(default_factory=list)
     patterns: bytes | None = None
+    heuristics: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -173,7 +175,7 @@ def run_item(context: SearchContext, item: WorkItem) -> ItemResult:
     pending = [] if search.complete else list(search.pending)
     patterns = b"".join(r.pattern for r in regions) if item.patterns else None
     return ItemResult(item.key, search.stats.as_dict(), pending, regions if item.materialize else None,
-                      patterns=patterns)
+                      patterns=patterns, heuristics=search.heuristic_stats)
 
 
 class Engine(ABC):
@@ -307,6 +309,7 @@ class ParallelSearch:
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.before = dict(before or {})
         self._totals = dict.fromkeys(_COUNTERS, 0)
+        self._heuristics: dict[str, HeuristicStats] = {}
         self._t0 = time.perf_counter()
         self._wall = 0.0
         self._running = False
@@ -329,6 +332,16 @@ class ParallelSearch:
         worker's walk of the top of the tree too."""
         wall = time.perf_counter() - self._t0 if self._running else self._wall
         return SearchStats(**self._totals, seconds=wall)
+
+    @property
+    def heuristic_stats(self) -> dict[str, HeuristicStats]:
+        """Per-heuristic calls, decisions and seconds summed over the finished items
+        (as :attr:`RegionSearch.heuristic_stats`; ``geometry`` from the totals)."""
+        out = dict(self._heuristics)
+        core = geometry_stats(self._totals)
+        if core is not None:
+            out["geometry"] = core
+        return out
 
     def request_stop(self) -> None:
         """Stop handing out items; items in flight finish, then the run ends with
@@ -438,6 +451,7 @@ class ParallelSearch:
         frontier, in_flight, attempts = _Frontier(), {}, {}
         keys = itertools.count()
         self._totals = dict.fromkeys(_COUNTERS, 0)
+        self._heuristics: dict[str, HeuristicStats] = {}
         self.items_done = self.items_lost = 0
         self._t0, self._running, self._stop_requested = time.perf_counter(), True, False
         self.complete, self.stop_reason, self.pending = False, "running", None
@@ -485,6 +499,7 @@ class ParallelSearch:
                         continue
                     for k in _COUNTERS:
                         self._totals[k] += outcome.counts[k]
+                    self._heuristics = merge_heuristic_stats(self._heuristics, outcome.heuristics)
                     frontier.push(outcome.pending)
                     for i in outcome.pending_indices:
                         heapq.heappush(events, i)

@@ -146,13 +146,14 @@ class FrontierPlan:
 
     def match(self, start: list[Subtree]) -> tuple[list[int], list[Subtree]]:
         """Split a start list into the events it names (their indices, sorted) and the
-        other subtrees.  A subtree names event ``i`` when their prefixes are equal:
-        then their regions are the same."""
+        other subtrees.  A subtree names event ``i`` when their prefixes are equal
+        (in the layers' order: a subtree with its own ``order`` names none): then
+        their regions are the same."""
         keys = {(int(m), self.states[i, :m].tobytes()): i for i, m in enumerate(self.depths)}
         events, rest = [], []
         for s in start:
             prefix = np.asarray(s.prefix, dtype=np.int8)
-            i = None if s.lowdim else keys.get((len(prefix), prefix.tobytes()))
+            i = None if s.lowdim or s.order is not None else keys.get((len(prefix), prefix.tobytes()))
             if i is None:
                 rest.append(s)
             else:
@@ -244,6 +245,7 @@ def run_frontier_item(context, item):
     search._stop_requested = False  # what RegionSearch.run sets before its core runs
     core.search = search
     core.base_nodes = -int(core.counters[K.C_NODES])
+    core.counter_base = core.counters.copy()
     core.patterns = [] if item.patterns else None
     core.soft_seconds = None if item.seconds is None else SOFT_FACTOR * item.seconds
     cur.own[idx] = 1

@@ -89,8 +89,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
             save_checkpoint(checkpoint, network, domain, lower_dim, counts, search.pending)
         except OSError as exc:  # the counts are still printed below
             write_error = f"could not write checkpoint {checkpoint}: {exc}"
-    per_heuristic = search.heuristic_stats if isinstance(search, RegionSearch) else {}  # workers keep theirs
-    used = {name: st.as_dict() for name, st in per_heuristic.items() if st.calls or st.decisions}
+    used = {name: st.as_dict() for name, st in search.heuristic_stats.items() if st.calls or st.decisions}
     report = {"network": net, "architecture": repr(network), "domain": domain.describe(),
               **counts, "complete": complete, "stop_reason": stop_reason, "heuristics": used}
     if not lower_dim:
