@@ -268,3 +268,22 @@ def test_installed_plugin_is_listed_and_switched_on_by_name(tmp_path, monkeypatc
     report = json.loads(res.output)
     assert len(certain) <= report["regions"] <= len(certain | ambiguous)
     assert report["heuristics"]["stepper"]["calls"] > 0 and "geometry" not in report["heuristics"]
+
+
+def test_parallel_workers_load_the_plugin_file_and_resume_ordered_subtrees():
+    from enumerator.parallel import ItemBudget, LocalEngine, ParallelSearch, SerialEngine
+
+    Ws, bs, certain, ambiguous = oracle((3, 4, 4, 1), 2)
+    net = ReLUNetwork.from_arrays(Ws, bs)
+    h = with_plugins(Heuristics(order="certain_first"), load_heuristic_file(EXAMPLE))
+    search = ParallelSearch(net, None, LocalEngine(2), options=SearchOptions(heuristics=h),
+                            budget=ItemBudget(regions=5, seconds=None))
+    ours = {tuple(int(s) for s in r.states) for r in search.run()}
+    assert_oracle(ours, certain, ambiguous)
+    assert search.heuristic_stats["step_across"].calls > 0  # ran in the workers, counted here
+    # an ordered search's pending subtrees, resumed by the frontier engine with the core
+    stopped = count_regions(net, options=SearchOptions(heuristics=h, max_regions=4))
+    assert any(s.order is not None for s in stopped.pending)
+    rest = ParallelSearch(net, None, SerialEngine())
+    found = {tuple(int(s) for s in r.states) for r in rest.run(start=stopped.pending)}
+    assert stopped.n_regions + len(found) == len(ours)
