@@ -226,6 +226,31 @@ def _emit(kind, depth, state, cut, x, slack, n, out_kind, out_depth, out_state, 
 
 
 @nb.njit(cache=True)
+def _hand_off(is_forced, m, state, cut, x, n, GV, lvl, side, nv, RG, RH, bounded, lo, hi, slack_cap,
+              counters, sp, t, fdepth, fown, fend, femit, fcount,
+              out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout):
+    """A node the geometry cannot decide (a vertex near the hyperplane, or over the
+    vertex budget): counted, then -- unless it is a frontier event this run skips --
+    emitted for the LP search (``START_HANDOFF`` on a forced path, else ``HANDOFF``
+    with its vertex-mean witness).  Returns ``PAUSE`` when the frontier says so, else 0."""
+    counters[C_HANDOFFS] += 1
+    if m < fdepth:
+        skip = _handoff_event(fcount, fown, fend, femit, counters, sp, t, m)
+        if skip == 2:
+            return PAUSE
+        if skip == 1:
+            return 0
+    if is_forced:
+        _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
+              out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
+    else:
+        slack = _witness(GV, lvl, side, nv, n, m, cut, RG, RH, bounded, lo, hi, slack_cap, x)
+        _emit(HANDOFF, m, state, cut, x, slack, n,
+              out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
+    return 0
+
+
+@nb.njit(cache=True)
 def _root_cone(GV, GI, lvl, n, n_dom, nw, state, Ainv, v0):
     """Generators of ``{x : sign(z_i) = state_i, i < n}`` for the first n (independent)
     rows ``z = A x + c`` of layer 0: the vertex ``v0 = -A^-1 c`` and the rays
@@ -361,20 +386,10 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
             else:
                 nneg += 1
         if near:
-            counters[C_HANDOFFS] += 1
-            if m < fdepth:
-                skip = _handoff_event(fcount, fown, fend, femit, counters, sp, t, m)
-                if skip == 2:
-                    return PAUSE
-                if skip == 1:
-                    continue
-            if is_forced:
-                _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
-                      out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
-            else:
-                slack = _witness(GV, lvl, side, nv, n, m, cut, RG, RH, bounded, lo, hi, slack_cap, x)
-                _emit(HANDOFF, m, state, cut, x, slack, n,
-                      out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
+            if _hand_off(is_forced, m, state, cut, x, n, GV, lvl, side, nv, RG, RH, bounded, lo, hi, slack_cap,
+                         counters, sp, t, fdepth, fown, fend, femit, fcount,
+                         out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout) == PAUSE:
+                return PAUSE
             continue
         if nneg == 0 or npos == 0:  # the hyperplane misses the node: one child, no row
             b = 1 if nneg == 0 else 0
@@ -442,20 +457,10 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
                 if over:
                     break
         if over or npos + nnew > vmax or nneg + nnew > vmax:
-            counters[C_HANDOFFS] += 1
-            if m < fdepth:
-                skip = _handoff_event(fcount, fown, fend, femit, counters, sp, t, m)
-                if skip == 2:
-                    return PAUSE
-                if skip == 1:
-                    continue
-            if is_forced:
-                _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
-                      out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
-            else:
-                slack = _witness(GV, lvl, side, nv, n, m, cut, RG, RH, bounded, lo, hi, slack_cap, x)
-                _emit(HANDOFF, m, state, cut, x, slack, n,
-                      out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
+            if _hand_off(is_forced, m, state, cut, x, n, GV, lvl, side, nv, RG, RH, bounded, lo, hi, slack_cap,
+                         counters, sp, t, fdepth, fown, fend, femit, fcount,
+                         out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout) == PAUSE:
+                return PAUSE
             continue
         counters[C_SPLITS] += 1
         # children into level m + 1: side 1 the active child, side 0 the inactive one
