@@ -442,7 +442,7 @@ class RegionSearch:
         open_ = np.ones(len(L.z0), dtype=bool)
         open_[self._order[L.start:k] - L.start] = False
         if self._calls.choosers:
-            fixed_open = open_ & np.array(L.fixed, dtype=bool)
+            fixed_open = open_ & L.fixed_mask
             if fixed_open.any():
                 return int(np.flatnonzero(fixed_open)[0])
             j = self._calls.choose(self._node_view(x, slack, lowdim, k, r), self._layer_view(L, k),
