@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enumerator.limits import ArrayBudget
+from enumerator.limits import FLOAT_BYTES, MAX_TOTAL_BYTES, fmt_bytes
 from enumerator.network import AffineOutput, DenseReLU, NetworkError, ReLUNetwork, ResidualBlock, UnsupportedModelError
 
 __all__ = ["Value", "Dropped", "ChainBuilder", "real_array", "OUTPUT_ACTIVATIONS"]
@@ -112,7 +112,10 @@ class ChainBuilder:
     def __init__(self, n_inputs: int, source: str = ""):
         """Raises :class:`NetworkError` if the ``n_inputs x n_inputs`` input map would pass
         the size limit (:mod:`enumerator.limits`)."""
-        ArrayBudget(source or "model", NetworkError).add((n_inputs, n_inputs), f"the input of {n_inputs} features")
+        if FLOAT_BYTES * n_inputs ** 2 > MAX_TOTAL_BYTES:
+            raise NetworkError(f"{source or 'model'}: the input of {n_inputs} features needs a {n_inputs} x {n_inputs} "
+                               f"float64 map ({fmt_bytes(FLOAT_BYTES * n_inputs ** 2)}), more than the limit of "
+                               f"{fmt_bytes(MAX_TOTAL_BYTES)} on a model's arrays")
         self.source = source
         self.blocks: list[DenseReLU | ResidualBlock] = []
         self._dims = [n_inputs]

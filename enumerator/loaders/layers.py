@@ -180,8 +180,8 @@ def infer_plain_chain(modules: list[_Module], source: str) -> str:
     if reason is None:
         return plain
     raise NetworkError(f"{source}: cannot tell the architecture from the key names: {reason}; a state dict holds "
-                       f"no graph, so pass --arch (e.g. --arch {plain} if it is a plain Linear/ReLU chain; "
-                       "rH for a residual block, see --help) or save the model as a torch.export .pt2 or ONNX file")
+                       "no graph, so pass --arch (rH tokens for residual blocks, see --help; a plain Linear/ReLU chain "
+                       f"would be --arch {plain}) or save the model as a torch.export .pt2 or ONNX file")
 
 
 def network_from_named_arrays(arrays: dict[str, np.ndarray], arch: str | None, source: str) -> ReLUNetwork:

@@ -65,7 +65,8 @@ def _check_header(source: str) -> None:
         budget = ArrayBudget(source, NetworkError)
         for key, entry in entries:
             if str(entry["dtype"]).upper().startswith("C"):
-                raise NetworkError(f"{source}: tensor '{key}' is complex ({entry['dtype']}); only real weights are read")
+                raise NetworkError(f"{source}: tensor '{key}' is complex ({entry['dtype']}); "
+                                   "only real weights are read")
             budget.add(entry["shape"], f"tensor '{key}'")
     except NetworkError:
         raise

@@ -109,8 +109,8 @@ def _tensor(z: zipfile.ZipFile, member: str, meta: dict, what: str, source: str,
     if 0 not in sizes:
         last = offset + sum((s - 1) * st for s, st in zip(sizes, strides))
         if last >= stored // item:
-            raise NetworkError(f"{source}: {what}: the view (storage_offset {offset}, sizes {sizes}, strides {strides}) "
-                               f"reaches element {last} of a storage of {stored // item}; refused")
+            raise NetworkError(f"{source}: {what}: the view (storage_offset {offset}, sizes {sizes}, "
+                               f"strides {strides}) reaches element {last} of a storage of {stored // item}; refused")
     flat = np.frombuffer(z.read(member), dtype=np.dtype(dtype).newbyteorder("<"))
     if 0 in sizes:
         return np.zeros(sizes)
@@ -225,7 +225,8 @@ class _GraphWalker:
             self.values[body["arg"]["name"]] = tensors[fqn]
         if len(user_inputs) != 1:
             raise UnsupportedModelError(f"{source}: the model takes {len(user_inputs)} inputs; supported: one")
-        sizes = [_int(e, "sizes", f"input '{user_inputs[0]}'") for e in self.graph["tensor_values"][user_inputs[0]]["sizes"]]
+        name = user_inputs[0]
+        sizes = [_int(e, "sizes", f"input '{name}'") for e in self.graph["tensor_values"][name]["sizes"]]
         if len(sizes) < 2 or min(sizes) < 1:
             raise UnsupportedModelError(f"{source}: input '{user_inputs[0]}' has shape {sizes}; supported: "
                                         "(batch, features...) with sizes >= 1")
