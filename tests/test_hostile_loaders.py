@@ -168,6 +168,13 @@ def hostile(tmp_path_factory):
     state["0.weight"] = state["0.weight"].to(torch.complex64)
     torch.save(state, d / "complex.pt")
     cases["sd_complex"] = [str(d / "complex.pt")]
+    torch.save({"0.weight": torch.zeros(3, 2)}, d / "small.pt")
+    with zipfile.ZipFile(d / "small.pt") as z:
+        pickled = z.read(next(n for n in z.namelist() if n.endswith("data.pkl")))
+    assert pickled.count(b"K\x06t") == 1  # the storage's element count, 6
+    _rewrite(d / "small.pt", d / "storage_past_record.pt",
+             replace={"data.pkl": pickled.replace(b"K\x06t", b"J" + struct.pack("<i", 10 ** 9) + b"t")})
+    cases["sd_storage_past_record"] = [str(d / "storage_past_record.pt")]
     torch.save(zoo.residual_mlp(seed=1, proj=False).state_dict(), d / "residual.pt")
     cases["sd_residual_no_arch"] = [str(d / "residual.pt")]
     # ONNX
@@ -221,6 +228,8 @@ CASES = {  # name -> what the one line must say (besides the file name)
     "pt2_reordered_nodes": r"cannot read as a torch\.export archive \(.*before any node computes it",
     "pt2_zip_bomb": r"member '.*weights/weight_0' expands \d+ compressed bytes to 80\.0 MiB .*zip bomb",
     "sd_expanded": r"tensor '0\.weight' declares shape \[40000, 40000\] .*limit of 4\.0 GiB",
+    "sd_storage_past_record": r"cannot read as a PyTorch file \(RuntimeError: record size \(24 bytes\) does not "
+                              r"match expected size \(4000000000 bytes",
     "sd_complex": r"tensor '0\.weight' is complex \(complex64\); only real weights are read",
     "sd_residual_no_arch": r"cannot tell the architecture from the key names: module '2\.fc1' .*pass --arch",
     "onnx_100000_inputs": r"the input of 100000 features needs a 100000 x 100000 float64 map \(74\.5 GiB\)",

@@ -55,7 +55,13 @@ def load_onnx(path: str | PathLike) -> ReLUNetwork:
     except Exception as exc:  # protobuf and checker errors have many types
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise NetworkError(f"{path}: not a valid ONNX model ({type(exc).__name__}: {first})") from None
-    return network_from_onnx_model(model, str(path))
+    try:
+        return network_from_onnx_model(model, str(path))
+    except NetworkError:
+        raise
+    except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:  # malformed tensors or attributes
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise NetworkError(f"{path}: cannot read the ONNX graph ({type(exc).__name__}: {first})") from None
 
 
 def network_from_onnx_model(model, source: str = "onnx model") -> ReLUNetwork:

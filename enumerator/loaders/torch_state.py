@@ -14,10 +14,12 @@ architecture, a plain chain is inferred only where the keys make it unambiguous
 Limits (:mod:`enumerator.limits`): only the zip format that ``torch.save`` writes
 (since PyTorch 1.6) is read.  Its directory is checked first (total size, ratio, the
 pickle at most 16 MiB, every member stored uncompressed, as ``torch.save`` writes
-it); the file is then loaded memory-mapped (``mmap=True``), and every tensor's shape
-is counted against the size limit, as float64, before any is converted, so an
-expanded (stride-0) tensor that would take gigabytes is refused without allocating
-them.  Complex, sparse and quantized tensors are refused.
+it).  ``torch.load`` then allocates only the stored bytes (it checks each storage's
+declared size against its member before allocating), and every tensor's shape is
+counted against the size limit, as float64, before any is converted, so an expanded
+(stride-0) tensor that would take gigabytes is refused without allocating them.
+(``mmap=True`` is not used: it skips that check and would let a view read past its
+member.)  Complex, sparse and quantized tensors are refused.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ def load_state_dict_file(path: str | PathLike, arch: str | None = None) -> ReLUN
     source = str(path)
     _check_archive(source)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for bad files
         text = str(exc)
         needs = re.search(r"Unsupported global: GLOBAL (\S+)", text)
