@@ -153,6 +153,7 @@ def hostile(tmp_path_factory):
     pt2("pt2_offset_negative", edit=_edit_weight("0.weight", storage_offset={"as_int": -1}))
     pt2("pt2_offset_past_end", edit=_edit_weight("0.bias", storage_offset={"as_int": 2}))
     pt2("pt2_stride_negative", edit=_edit_weight("0.weight", strides=_ints(-2, 1), storage_offset={"as_int": 4}))
+    pt2("pt2_stride_overflow", edit=_edit_weight("0.weight", sizes=_ints(3, 1, 2), strides=_ints(2, 2 ** 70, 1)))
     pt2("pt2_stride0_huge", edit=_edit_weight("0.weight", sizes=_ints(40_000, 40_000), strides=_ints(0, 0)))
     pt2("pt2_complex", edit=_edit_weight("0.bias", dtype=10))
     pt2("pt2_input_1e9", edit=_edit_program(_input_sizes(2, 10 ** 9)))
@@ -217,6 +218,7 @@ CASES = {  # name -> what the one line must say (besides the file name)
     "pt2_offset_past_end": r"weight '0\.bias': the view \(storage_offset 2, sizes \[3\], strides \[1\]\) reaches "
                            r"element 4 of a storage of 3",
     "pt2_stride_negative": r"weight '0\.weight': field 'strides' is negative",
+    "pt2_stride_overflow": r"op linear\.default .*weight of shape \(3, 1, 2\) does not fit",
     "pt2_stride0_huge": r"weight '0\.weight' declares shape \[40000, 40000\] \(11\.9 GiB as float64\); "
                         r".*limit of 4\.0 GiB",
     "pt2_complex": r"weight '0\.bias' is complex \(complex64\); only real weights are read",

@@ -114,7 +114,8 @@ def _tensor(z: zipfile.ZipFile, member: str, meta: dict, what: str, source: str,
     flat = np.frombuffer(z.read(member), dtype=np.dtype(dtype).newbyteorder("<"))
     if 0 in sizes:
         return np.zeros(sizes)
-    view = np.lib.stride_tricks.as_strided(flat[offset:], shape=sizes, strides=[st * item for st in strides])
+    steps = [st * item if s > 1 else 0 for s, st in zip(sizes, strides)]  # a size-1 dim's stride is never used
+    view = np.lib.stride_tricks.as_strided(flat[offset:], shape=sizes, strides=steps)
     return np.array(view, dtype=float)
 
 
