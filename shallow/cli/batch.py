@@ -68,6 +68,7 @@ class BatchSettings:
     solver: str
     max_regions: int | None
     samples: int
+    arch: str | None = None  # --arch for the state-dict and safetensors files
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def convert_model(job: Job, settings: BatchSettings) -> dict:
     row = {k: None for k in FIELDS} | {"file": job.file, "sha256": job.sha256, "status": "failed", "error": ""}
     try:
         row["format"] = format_of(job.file)
-        network = load_network(job.file)
+        network = load_network(job.file, arch=settings.arch if row["format"] in ("torch", "safetensors") else None)
         row["architecture"] = network.architecture
         domain = build_domain(network.n_inputs, settings.box, settings.unbounded, settings.polytope)
         search = RegionSearch(network, domain, backend=settings.solver,
@@ -267,6 +268,7 @@ def _recorded(outdir: Path, settings: BatchSettings) -> dict:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise click.ClickException(f"{path}: cannot resume from it ({type(exc).__name__}: {exc})") from None
     current = json.loads(json.dumps(asdict(settings)))
+    recorded = {"arch": None, **recorded} if isinstance(recorded, dict) else recorded  # tables before --arch
     if recorded != current:
         diff = sorted(k for k in current if recorded.get(k) != current[k])
         raise click.UsageError(f"--resume: {path} was made with other settings ({', '.join(diff)}); "
@@ -287,7 +289,10 @@ def _recorded(outdir: Path, settings: BatchSettings) -> dict:
 @domain_options
 @solver_option
 @click.option("--resume", is_flag=True, help="Skip the models already in OUTDIR/batch.json (same path and content).")
-def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded, polytope, solver, resume):
+@click.option("--arch", default=None, metavar="SPEC",
+              help="Architecture of the state-dict and safetensors files (the --arch of count); other formats "
+                   "carry their graph and ignore it.")
+def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded, polytope, solver, resume, arch):
     """Convert every model in MODELS_OR_DIRS (files, or folders searched for model
     files) to OUTDIR/<file name>.shallow.npz, each in its own worker process, with
     a row per model in OUTDIR/batch.csv and OUTDIR/batch.json (file, format,
@@ -306,10 +311,17 @@ def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded
     """
     if sum(map(bool, (box, unbounded, polytope))) > 1:
         raise click.UsageError("choose one domain, not several of --box, --unbounded, --polytope")
+    if arch is not None:
+        from enumerator.loaders.layers import parse_arch
+
+        try:
+            parse_arch(arch)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     settings = BatchSettings(tuple(box) if box else None, unbounded,
-                             os.path.abspath(polytope) if polytope else None, solver, max_regions, samples)
+                             os.path.abspath(polytope) if polytope else None, solver, max_regions, samples, arch)
     jobs = make_jobs(find_models(models, out), out)
     if not jobs:
         raise click.UsageError(f"no model files found in {', '.join(models)} "

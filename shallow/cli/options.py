@@ -98,9 +98,10 @@ def network_argument(f):
     """``NET``: path of a deep network (any format of :mod:`enumerator.loaders`), with
     ``--format`` and ``--arch`` read by :func:`load_network`."""
     f = click.option("--arch", default=None, metavar="SPEC", expose_value=False, callback=_remember,
-                     help="Architecture of a state dict / safetensors NET, e.g. 4-8-8-1 or 2-16-r32-r32-1 "
-                          "(rH: residual block of H neurons; rH:D: with a projection to D). "
-                          "Default: inferred (a ReLU after every Linear but the last).")(f)
+                     help="Architecture of a state dict / safetensors NET, e.g. 4-8-8-1 or 2-l16-r32-relu-r32-1 "
+                          "(W: Linear + ReLU; lW: Linear without ReLU; rH: residual block of H neurons; rH:D: "
+                          "with a projection to D; relu: a ReLU). Default: the file's 'arch' entry, else a plain "
+                          "chain where the key names make it unambiguous (an nn.Sequential), else refused.")(f)
     f = click.option("--format", "net_format", type=click.Choice(list(FORMATS)), default=None,
                      expose_value=False, callback=_remember,
                      help="Format of NET (default: from its suffix: .npz, .pt/.pth/.bin state dict, "
@@ -311,6 +312,9 @@ def library_errors(f):
             raise click.ClickException(message) from None
         except (NetworkError, DomainError, ValueError, OSError) as exc:  # noqa: B014
             raise click.ClickException(str(exc)) from None
+        except MemoryError as exc:
+            raise click.ClickException(f"out of memory{': ' + str(exc) if str(exc) else ''} (the input needs more "
+                                       "memory than is available)") from None
         except Exception as exc:  # noqa: BLE001 -- the last resort: one line, never a traceback
             ctx = click.get_current_context(silent=True)
             if ctx is not None and ctx.find_root().meta.get("relu_shallow.verbose"):
