@@ -28,6 +28,7 @@ from enumerator.graph import GraphOptions, facet, pattern_across
 from enumerator.polytope import region_halfspaces
 from shallow.region_size import VolumeShares, chebyshev_radius, volume_shares
 from solvers.distance import closest_point
+from solvers.errors import InputError
 
 __all__ = ["LocalExplanation", "explain_point", "nearest_facets", "region_of", "bits", "affine_text"]
 
@@ -158,12 +159,12 @@ def explain_point(network: ReLUNetwork, x, domain: Domain | None = None, *, top:
     """
     x = np.asarray(x, dtype=float).reshape(-1)
     if x.shape != (network.n_inputs,):
-        raise ValueError(f"x has {x.size} values but the network has {network.n_inputs} inputs")
+        raise InputError(f"x has {x.size} values but the network has {network.n_inputs} inputs")
     if not np.all(np.isfinite(x)):
-        raise ValueError(f"input must be finite, got {x.tolist()}")
+        raise InputError(f"input must be finite, got {x.tolist()}")
     domain = domain or Box.cube(network.n_inputs)
     if not domain.contains(x, tol=1e-12)[0]:
-        raise ValueError(f"x = {x.tolist()} lies outside the domain {domain.describe()}")
+        raise InputError(f"x = {x.tolist()} lies outside the domain {domain.describe()}")
     region = region_of(network, x)
     radius, _ = chebyshev_radius(region, domain, backend)
     volume = volume_shares(network, [region], domain, samples=samples, seed=seed, backend=backend)

@@ -26,6 +26,7 @@ import numpy as np
 from enumerator import Box, Domain, DomainError, Polytope, ReLUNetwork, enumerate_regions
 from enumerator.files import atomic_output
 from enumerator.polytope import Halfspaces, domain_halfspaces, max_slack, region_halfspaces
+from solvers.errors import InputError
 
 __all__ = ["PlaneSlice", "plane_slice", "slice_network", "region_polygons", "decision_segments", "plot_regions",
            "PlotResult"]
@@ -173,7 +174,7 @@ def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, pl
     from matplotlib.figure import Figure
 
     if fill not in ("region", "output", "none"):
-        raise ValueError(f"unknown fill '{fill}'; choose region, output or none")
+        raise InputError(f"unknown fill '{fill}'; choose region, output or none")
     if plane is not None:
         net2, dom2, names = slice_network(network, plane), plane.domain, ("s", "t")
     elif network.n_inputs == 2:
@@ -184,7 +185,7 @@ def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, pl
     if not (np.all(np.isfinite(dom2.lower)) and np.all(np.isfinite(dom2.upper))):
         raise DomainError("plot needs a bounded domain")
     if not 0 <= output < network.n_outputs:
-        raise ValueError(f"output {output} does not exist: the network has {network.n_outputs} outputs")
+        raise InputError(f"output {output} does not exist: the network has {network.n_outputs} outputs")
     regions = enumerate_regions(net2, dom2, backend=backend).regions
     polygons = region_polygons(regions, dom2)
     window = _polygon(domain_halfspaces(dom2))
