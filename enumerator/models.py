@@ -14,7 +14,7 @@ from os import PathLike
 
 from enumerator.network import NetworkError, ReLUNetwork
 
-__all__ = ["ModelTypeError", "as_network"]
+__all__ = ["ModelTypeError", "as_network", "is_model_object"]
 
 #: what :func:`as_network` accepts, for error messages
 ACCEPTED = ("a ReLUNetwork (or a model file path: .npz, .pt/.pth/.bin, .pt2, .onnx, .skops, .safetensors; "
@@ -29,7 +29,7 @@ class ModelTypeError(NetworkError, TypeError):
     """The object given as a network is none of the kinds :func:`as_network` accepts."""
 
 
-def _is_model_object(model) -> bool:
+def is_model_object(model) -> bool:
     """Whether ``model`` is a PyTorch module or a scikit-learn MLP (checked by class name,
     so neither library is imported)."""
     return any(f"{t.__module__}.{t.__qualname__}" in _MODEL_BASES for t in type(model).__mro__)
@@ -75,7 +75,7 @@ def as_network(model, *, format: str | None = None, arch: str | None = None) -> 
         raise ModelTypeError(f"format and arch apply to model files, not to a {type(model).__name__} in memory")
     if isinstance(model, ReLUNetwork):
         return model
-    if _is_model_object(model):
+    if is_model_object(model):
         from enumerator.loaders import network_from_object
 
         return network_from_object(model)

@@ -25,6 +25,7 @@ import numpy as np
 
 from enumerator import Box, Domain, ReLUNetwork, Region, pack_pattern
 from enumerator.graph import GraphOptions, facet, pattern_across
+from enumerator.models import as_network
 from enumerator.polytope import region_halfspaces
 from shallow.region_size import VolumeShares, chebyshev_radius, volume_shares
 from solvers.distance import closest_point
@@ -129,12 +130,14 @@ def _share_text(volume: VolumeShares) -> str:
     return text + ")"
 
 
-def explain_point(network: ReLUNetwork, x, domain: Domain | None = None, *, top: int = 3,
+def explain_point(network, x, domain: Domain | None = None, *, top: int = 3,
                   backend: str = "highs", samples: int = 100_000, seed: int = 0) -> LocalExplanation:
     """Exact local explanation of ``network`` at input ``x`` (shape (n,)) over ``domain``.
 
     Parameters
     ----------
+    network : ReLUNetwork, path, torch.nn.Module or scikit-learn MLP
+        Anything :func:`enumerator.models.as_network` accepts.
     domain : Domain or None
         Default ``[-1, 1]^n``; ``x`` must lie in it.
     top : int
@@ -157,6 +160,7 @@ def explain_point(network: ReLUNetwork, x, domain: Domain | None = None, *, top:
     >>> round(e.volume_share, 6), e.volume.method
     (0.375, 'exact')
     """
+    network = as_network(network)
     x = np.asarray(x, dtype=float).reshape(-1)
     if x.shape != (network.n_inputs,):
         raise InputError(f"x has {x.size} values but the network has {network.n_inputs} inputs")

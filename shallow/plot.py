@@ -25,6 +25,7 @@ import numpy as np
 
 from enumerator import Box, Domain, DomainError, Polytope, ReLUNetwork, enumerate_regions
 from enumerator.files import atomic_output
+from enumerator.models import as_network
 from enumerator.polytope import Halfspaces, domain_halfspaces, max_slack, region_halfspaces
 from solvers.errors import InputError
 
@@ -147,13 +148,15 @@ class PlotResult:
     n_segments: int
 
 
-def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, plane: PlaneSlice | None = None,
+def plot_regions(network, path, *, domain: Domain | None = None, plane: PlaneSlice | None = None,
                  fill: str = "region", output: int = 0, boundary: bool = True, points=None, labels=None,
                  backend: str = "highs", title: str | None = None) -> PlotResult:
     """Draw the regions of ``network`` (2 inputs, or the plane ``plane`` through it) to ``path`` (PNG/SVG/PDF).
 
     Parameters
     ----------
+    network : ReLUNetwork, path, torch.nn.Module or scikit-learn MLP
+        Anything :func:`enumerator.models.as_network` accepts.
     domain : Domain or None
         Bounded 2-D domain of a 2-input network (default ``[-1, 1]^2``); ignored with ``plane``.
     fill : {"region", "output", "none"}
@@ -168,6 +171,7 @@ def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, pl
     DomainError
         If the network does not have 2 inputs and no plane is given, or the domain is unbounded.
     """
+    network = as_network(network)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.colors import CenteredNorm
