@@ -268,7 +268,9 @@ def test_convert_first_ctrl_c_exits_3_and_writes_nothing(tmp_path):
     import sys
 
     he_normal_network((5, 10, 10, 2), seed=0).save_npz(tmp_path / "net.npz")
-    code = "import sys; from shallow.cli.main import cli; print('ready', flush=True); cli()"
+    # the command imports the search lazily: import it before 'ready' so the signal finds it running
+    code = ("import sys; from shallow.cli.main import cli; import shallow.conversion, enumerator.search; "
+            "print('ready', flush=True); cli()")
     cmd = [sys.executable, "-c", code, "convert", str(tmp_path / "net.npz"), "-o", str(tmp_path / "s.npz")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"  # imports done (a Ctrl-C during imports is Python's)
