@@ -267,7 +267,8 @@ def convert_stored(network, path: str | PathLike, domain: Domain | None = None, 
         If ``domain`` differs from the store's.
     RegionStoreError, MismatchError
         From reading the store (unreadable, or written for another network), a store
-        whose enumeration did not finish, or one without the lower-dimensional patterns a build without ``full_dim_only`` needs.
+        whose enumeration did not finish, or one without the lower-dimensional patterns
+        a build without ``full_dim_only`` needs.
     ImportError
         If pyarrow is missing (the message gives the install command).
     """

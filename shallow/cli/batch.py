@@ -137,8 +137,8 @@ def convert_model(job: Job, settings: BatchSettings) -> dict:
         network = load_network(job.file)
         row["architecture"] = network.architecture
         domain = build_domain(network.n_inputs, settings.box, settings.unbounded, settings.polytope)
-        result = convert(network, domain, backend=settings.solver, options=SearchOptions(max_regions=settings.max_regions),
-                         verify_samples=settings.samples)
+        result = convert(network, domain, backend=settings.solver,
+                         options=SearchOptions(max_regions=settings.max_regions), verify_samples=settings.samples)
         row["regions"], row["patterns"] = result.stats.regions, result.stats.patterns
         row["shallow_widths"] = list(result.shallow.widths)
         row["verify"], row["max_abs_error"] = "PASS", result.report.max_abs_error
@@ -271,8 +271,10 @@ def _recorded(outdir: Path, settings: BatchSettings) -> dict:
 
 @command("Convert many models; one row each in a CSV/JSON table.")
 @click.argument("models", nargs=-1, required=True, type=click.Path(exists=True), metavar="MODELS_OR_DIRS...")
-@option("-o", "--outdir", heading="Output", required=True, type=click.Path(file_okay=False), help="Folder for tables and networks.")
-@option("--workers", heading="Parallel", type=click.IntRange(min=1), default=1, show_default=True, help="Models converted at once.")
+@option("-o", "--outdir", heading="Output", required=True, type=click.Path(file_okay=False),
+        help="Folder for tables and networks.")
+@option("--workers", heading="Parallel", type=click.IntRange(min=1), default=1, show_default=True,
+        help="Models converted at once.")
 @option("--timeout", heading="Limits and checkpoints", type=click.FloatRange(min=0, min_open=True), default=None,
         metavar="SECONDS", help="Kill a model's worker after this long (status timeout).")
 @option("--max-regions", heading="Limits and checkpoints", type=click.IntRange(min=0), default=None,
@@ -281,7 +283,8 @@ def _recorded(outdir: Path, settings: BatchSettings) -> dict:
         help="Random verification probes per model (plus boundary walks).")
 @domain_options
 @solver_option
-@option("--resume", heading="Limits and checkpoints", is_flag=True, help="Skip the models already in OUTDIR/batch.json (same path and content).")
+@option("--resume", heading="Limits and checkpoints", is_flag=True,
+        help="Skip the models already in OUTDIR/batch.json (same path and content).")
 def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded, polytope, solver, resume):
     """Convert every model in MODELS_OR_DIRS (files, or folders searched for model
     files) to OUTDIR/<file name>.shallow.npz, each in its own worker process, with
