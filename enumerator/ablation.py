@@ -49,11 +49,14 @@ from typing import Callable, Mapping
 from enumerator.api import count_regions
 from enumerator.domain import Box, Domain
 from enumerator.files import atomic_output
+from enumerator.loaders import FORMATS
+from enumerator.models import as_network
 from enumerator.network import ReLUNetwork
 from enumerator.options import HEURISTIC_NAMES, ORDER_NAMES, Heuristics, SearchOptions
 from enumerator.plugins import HeuristicRegistry
 from enumerator.random_nets import he_normal_network, parse_architecture
 from enumerator.region import EnumerationResult, SearchStats
+from solvers.errors import InputError
 
 __all__ = ["HEURISTIC_NAMES", "DECISION_COUNTERS", "AblationRow", "AblationResult", "parse_heuristic_set",
            "resolve_network", "run_ablation"]
@@ -79,10 +82,10 @@ def parse_heuristic_set(text: str, plugins: HeuristicRegistry | None = None) -> 
     """
     items = [item.strip() for item in text.split(",")]
     if any(not item for item in items):
-        raise ValueError(f"heuristic set '{text}' has an empty item")
+        raise InputError(f"heuristic set '{text}' has an empty item")
     if "none" in items:
         if len(items) > 1:
-            raise ValueError(f"heuristic set '{text}': 'none' must stand alone")
+            raise InputError(f"heuristic set '{text}': 'none' must stand alone")
         return Heuristics.none()
     available = {p.name: p for p in (plugins or HeuristicRegistry()).plugins}
     base = Heuristics() if any(i == "default" or i.startswith("default-") for i in items) else Heuristics.none()
@@ -90,7 +93,7 @@ def parse_heuristic_set(text: str, plugins: HeuristicRegistry | None = None) -> 
     off: set[str] = set()
     orders = [i for i in items if i in ORDER_NAMES]
     if len(orders) > 1:
-        raise ValueError(f"heuristic set '{text}' names two branching orders: {orders[0]} and {orders[1]}")
+        raise InputError(f"heuristic set '{text}' names two branching orders: {orders[0]} and {orders[1]}")
     registry = HeuristicRegistry()
     for item in items:
         if item == "default" or item in ORDER_NAMES:
@@ -101,32 +104,39 @@ def parse_heuristic_set(text: str, plugins: HeuristicRegistry | None = None) -> 
         names, target = (item[len("default-"):].split("-"), off) if item.startswith("default-") else ([item], on)
         for name in names:
             if name not in HEURISTIC_NAMES:
-                raise ValueError(f"heuristic set '{text}': unknown heuristic '{name}' (choose from none, default, "
+                raise InputError(f"heuristic set '{text}': unknown heuristic '{name}' (choose from none, default, "
                                  f"{', '.join(HEURISTIC_NAMES + ORDER_NAMES + tuple(available))})")
             target.add(name)
     if on & off:
-        raise ValueError(f"heuristic set '{text}': '{sorted(on & off)[0]}' is both switched on and off")
+        raise InputError(f"heuristic set '{text}': '{sorted(on & off)[0]}' is both switched on and off")
     return dataclasses.replace(base, **{n: True for n in on}, **{n: False for n in off},
                                order=orders[0] if orders else "given", plugins=registry)
 
 
+#: suffixes of the model files :func:`resolve_network` reads
+_MODEL_SUFFIXES = tuple(s for suffixes in FORMATS.values() for s in suffixes)
+
+
 def resolve_network(spec: str) -> ReLUNetwork:
-    """A network from a ``.npz`` path, or a reference architecture like ``4-8-8-8-1``
+    """A network from a model file in any supported format (:func:`enumerator.models.as_network`),
+    or a reference architecture like ``4-8-8-8-1``
     (:func:`~enumerator.random_nets.he_normal_network`, seed 0).
 
     Raises
     ------
     NetworkError
-        For a ``.npz`` file that is missing or malformed.
-    ValueError
-        If ``spec`` is neither a path ending in ``.npz`` nor an architecture.
+        For a model file that is missing, malformed or unsupported.
+    InputError
+        If ``spec`` is neither a model file (by its suffix or because it exists) nor an
+        architecture.
     """
-    if spec.endswith(".npz") or Path(spec).is_file():
-        return ReLUNetwork.from_npz(spec)
+    if Path(spec).is_file() or spec.lower().endswith(_MODEL_SUFFIXES):
+        return as_network(spec)
     try:
         arch = parse_architecture(spec)
-    except ValueError:
-        raise ValueError(f"NET '{spec}' is neither an .npz file nor an architecture like 4-8-8-8-1") from None
+    except InputError:
+        raise InputError(f"NET '{spec}' is neither a model file ({', '.join(_MODEL_SUFFIXES)}) nor an "
+                         "architecture like 4-8-8-8-1") from None
     return he_normal_network(arch, seed=0)
 
 
@@ -370,9 +380,9 @@ def run_ablation(nets: Mapping[str, ReLUNetwork], sets: Mapping[str, Heuristics]
     ([4, 4], True)
     """
     if repeat < 1:
-        raise ValueError(f"repeat must be >= 1, got {repeat}")
+        raise InputError(f"repeat must be >= 1, got {repeat}")
     if not nets or not sets:
-        raise ValueError("an ablation needs at least one net and one heuristic set")
+        raise InputError("an ablation needs at least one net and one heuristic set")
     make_domain = domain or Box.cube
     rows, domains = [], {}
     for name, network in nets.items():

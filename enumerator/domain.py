@@ -22,13 +22,14 @@ from os import PathLike
 import numpy as np
 
 from enumerator.npzio import read_npz
+from solvers.errors import ReluShallowError
 from solvers.geometry import bounding_box, chebyshev_center
 from solvers.tolerances import DEFAULT_TOLERANCES
 
 __all__ = ["DomainError", "Domain", "Box", "Polytope", "Unbounded", "load_polytope", "domain_from_metadata"]
 
 
-class DomainError(ValueError):
+class DomainError(ReluShallowError, ValueError):
     """A domain is malformed, empty, or of the wrong dimension."""
 
 

@@ -23,10 +23,12 @@ from os import PathLike
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from solvers.errors import ReluShallowError
+
 __all__ = ["OutputPathError", "atomic_output", "check_output", "npz_path"]
 
 
-class OutputPathError(ValueError):
+class OutputPathError(ReluShallowError, ValueError):
     """An output path that would overwrite an input or cannot be written."""
 
 

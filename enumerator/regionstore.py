@@ -41,6 +41,7 @@ from enumerator.domain import Domain, domain_from_metadata
 from enumerator.files import atomic_output
 from enumerator.network import ReLUNetwork
 from enumerator.region import Region, pack_pattern, unpack_pattern
+from solvers.errors import ReluShallowError
 
 __all__ = ["RegionStoreError", "RegionWriter", "RegionStore", "pattern_maps", "write_regions", "read_regions",
            "MANIFEST", "shard_name", "require_pyarrow", "write_manifest"]
@@ -50,7 +51,7 @@ VERSION = 1
 MANIFEST = "manifest.json"
 
 
-class RegionStoreError(ValueError):
+class RegionStoreError(ReluShallowError, ValueError):
     """A region store is unreadable, incomplete where completeness is needed, or
     belongs to another network."""
 

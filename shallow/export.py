@@ -36,6 +36,7 @@ import numpy as np
 from enumerator import domain_from_metadata
 from enumerator.files import atomic_output
 from shallow.network import ShallowNetwork
+from solvers.errors import InputError
 
 __all__ = ["DEFAULT_M", "check_big_m", "big_m_layers", "big_m_forward", "to_torch", "save_torch", "save_onnx"]
 
@@ -64,7 +65,7 @@ def _unit_bound(shallow: ShallowNetwork, M: float, R: np.ndarray) -> float:
 def check_big_m(shallow: ShallowNetwork, M: float) -> None:
     """Raise ValueError unless ``M`` is a valid big-M for ``shallow`` (module docstring)."""
     if not (isinstance(M, (int, float)) and math.isfinite(M) and M > 1):
-        raise ValueError(f"M must be a finite number greater than 1, got {M!r}")
+        raise InputError(f"M must be a finite number greater than 1, got {M!r}")
     domain = domain_from_metadata(shallow.metadata["domain"])
     lo, hi = np.abs(domain.lower), np.abs(domain.upper)
     R = np.where(np.isfinite(lo) & np.isfinite(hi), np.maximum(lo, hi), UNBOUNDED_INPUT_BOUND)
@@ -74,7 +75,7 @@ def check_big_m(shallow: ShallowNetwork, M: float) -> None:
     for _ in range(60):
         mid = math.sqrt(lo_M * hi_M)
         lo_M, hi_M = (mid, hi_M) if _unit_bound(shallow, mid, R) <= MAX_UNIT_VALUE else (lo_M, mid)
-    raise ValueError(f"M = {M:g} is too large: units of the finite network could exceed {MAX_UNIT_VALUE:g} "
+    raise InputError(f"M = {M:g} is too large: units of the finite network could exceed {MAX_UNIT_VALUE:g} "
                      f"on the domain and overflow float64; use M <= {lo_M:.3g}")
 
 
@@ -92,7 +93,7 @@ def big_m_layers(shallow: ShallowNetwork, M: float = DEFAULT_M) -> list[tuple[np
     for i, layer in enumerate(shallow.layers):
         rows, cols = layer.shape
         if rows * cols > MAX_DENSE_ENTRIES:
-            raise ValueError(f"layer {i} has shape {layer.shape}: too large to export densely "
+            raise InputError(f"layer {i} has shape {layer.shape}: too large to export densely "
                              f"(more than {MAX_DENSE_ENTRIES} weights)")
         out.append(((layer.W_fin + M * layer.W_inf).toarray(), layer.b_fin + M * layer.b_inf))
     return out

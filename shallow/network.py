@@ -27,12 +27,14 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from solvers.errors import InputError, ReluShallowError
+
 __all__ = ["InfinityConflict", "ExtendedLayer", "ShallowNetwork"]
 
 _CHUNK_ELEMENTS = 2 ** 21
 
 
-class InfinityConflict(ArithmeticError):
+class InfinityConflict(ReluShallowError, ArithmeticError):
     """``inf - inf`` arose while evaluating an extended-real network."""
 
 
@@ -167,7 +169,7 @@ class ShallowNetwork:
         """
         X = np.atleast_2d(np.asarray(X, dtype=float))
         if X.shape[1] != self.n_inputs or not np.all(np.isfinite(X)):
-            raise ValueError(f"inputs must be finite with shape (k, {self.n_inputs}), got {X.shape}")
+            raise InputError(f"inputs must be finite with shape (k, {self.n_inputs}), got {X.shape}")
         out = np.empty((X.shape[0], self.widths[-1]))
         chunk_size = max(1, min(chunk_size, _CHUNK_ELEMENTS // max(self.widths)))
         for start in range(0, X.shape[0], chunk_size):

@@ -25,7 +25,9 @@ import numpy as np
 
 from enumerator import Box, Domain, DomainError, Polytope, ReLUNetwork, enumerate_regions
 from enumerator.files import atomic_output
+from enumerator.models import as_network
 from enumerator.polytope import Halfspaces, domain_halfspaces, max_slack, region_halfspaces
+from solvers.errors import InputError
 
 __all__ = ["PlaneSlice", "plane_slice", "slice_network", "region_polygons", "decision_segments", "plot_regions",
            "PlotResult"]
@@ -146,13 +148,15 @@ class PlotResult:
     n_segments: int
 
 
-def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, plane: PlaneSlice | None = None,
+def plot_regions(network, path, *, domain: Domain | None = None, plane: PlaneSlice | None = None,
                  fill: str = "region", output: int = 0, boundary: bool = True, points=None, labels=None,
                  backend: str = "highs", title: str | None = None) -> PlotResult:
     """Draw the regions of ``network`` (2 inputs, or the plane ``plane`` through it) to ``path`` (PNG/SVG/PDF).
 
     Parameters
     ----------
+    network : ReLUNetwork, path, torch.nn.Module or scikit-learn MLP
+        Anything :func:`enumerator.models.as_network` accepts.
     domain : Domain or None
         Bounded 2-D domain of a 2-input network (default ``[-1, 1]^2``); ignored with ``plane``.
     fill : {"region", "output", "none"}
@@ -167,13 +171,14 @@ def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, pl
     DomainError
         If the network does not have 2 inputs and no plane is given, or the domain is unbounded.
     """
+    network = as_network(network)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection, PolyCollection
     from matplotlib.colors import CenteredNorm
     from matplotlib.figure import Figure
 
     if fill not in ("region", "output", "none"):
-        raise ValueError(f"unknown fill '{fill}'; choose region, output or none")
+        raise InputError(f"unknown fill '{fill}'; choose region, output or none")
     if plane is not None:
         net2, dom2, names = slice_network(network, plane), plane.domain, ("s", "t")
     elif network.n_inputs == 2:
@@ -184,7 +189,7 @@ def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, pl
     if not (np.all(np.isfinite(dom2.lower)) and np.all(np.isfinite(dom2.upper))):
         raise DomainError("plot needs a bounded domain")
     if not 0 <= output < network.n_outputs:
-        raise ValueError(f"output {output} does not exist: the network has {network.n_outputs} outputs")
+        raise InputError(f"output {output} does not exist: the network has {network.n_outputs} outputs")
     regions = enumerate_regions(net2, dom2, backend=backend).regions
     polygons = region_polygons(regions, dom2)
     window = _polygon(domain_halfspaces(dom2))

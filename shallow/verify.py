@@ -59,6 +59,7 @@ from enumerator import (
     enumerate_regions,
 )
 from shallow.network import ShallowNetwork
+from solvers.errors import ReluShallowError
 
 __all__ = ["MismatchError", "VerifyReport", "verify", "compare_on_domain", "probe_points", "tolerance",
            "into_domain", "magnitudes", "TOLERANCE_RULE"]
@@ -67,7 +68,7 @@ TOLERANCE_RULE = "8 (n + N + L + 1) eps max_x M(x), M(x) = |W_L|(...|W_1||x| + |
 _EPS = float(np.finfo(float).eps)
 
 
-class MismatchError(ValueError):
+class MismatchError(ReluShallowError, ValueError):
     """A shallow network and a deep network that do not belong together."""
 
 

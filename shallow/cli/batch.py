@@ -45,7 +45,7 @@ from tqdm import tqdm
 from enumerator.files import atomic_output
 from enumerator.loaders import FORMATS
 from shallow.cli import exits
-from shallow.cli.options import command, domain_options, solver_option
+from shallow.cli.options import command, domain_options, option, solver_option
 
 __all__ = ["FIELDS", "BatchSettings", "Job", "convert_model", "find_models", "batch"]
 
@@ -120,15 +120,16 @@ def make_jobs(files: list[Path], outdir: Path) -> list[Job]:
 
 
 def convert_model(job: Job, settings: BatchSettings) -> dict:
-    """Convert one model (runs in a worker process); never raises: errors become the row."""
-    from enumerator import DomainError, EnumerationError, NetworkError, RegionSearch, SearchOptions
+    """Convert one model (runs in a worker process) with :func:`shallow.conversion.convert`;
+    never raises: errors become the row."""
+    from enumerator.files import atomic_output
     from enumerator.loaders import format_of, load_network
     from enumerator.network import UnsupportedModelError
-    from shallow.build import build
+    from enumerator.options import SearchOptions
     from shallow.cli.options import build_domain
+    from shallow.conversion import IncompleteConversion, VerificationError, convert
     from shallow.io import save_shallow
-    from shallow.verify import verify
-    from solvers import SolverError
+    from solvers.errors import ReluShallowError
 
     t0 = time.perf_counter()
     row = {k: None for k in FIELDS} | {"file": job.file, "sha256": job.sha256, "status": "failed", "error": ""}
@@ -137,32 +138,26 @@ def convert_model(job: Job, settings: BatchSettings) -> dict:
         network = load_network(job.file, arch=settings.arch if row["format"] in ("torch", "safetensors") else None)
         row["architecture"] = network.architecture
         domain = build_domain(network.n_inputs, settings.box, settings.unbounded, settings.polytope)
-        search = RegionSearch(network, domain, backend=settings.solver,
-                              options=SearchOptions(include_lower_dim=True, max_regions=settings.max_regions))
-        regions = list(search.run())
-        row["regions"], row["patterns"] = search.stats.regions, search.stats.patterns
-        if not search.complete:
-            row["status"] = "incomplete"
-            row["error"] = (f"enumeration ended early ({search.stop_reason}); counts are lower bounds, "
-                            "no shallow network")
-        else:
-            shallow = build(network, regions, domain, includes_lower_dim=True)
-            row["shallow_widths"] = list(shallow.widths)
-            report = verify(network, shallow, samples=settings.samples)
-            row["verify"], row["max_abs_error"] = ("PASS" if report.passed else "FAIL"), report.max_abs_error
-            if report.passed:
-                with atomic_output(job.output) as tmp:
-                    save_shallow(shallow, tmp)
-                row["status"], row["output"] = "ok", job.output
-            else:
-                row["error"] = f"verification FAIL at {report.worst_point} (error {report.max_abs_error:.3g})"
+        result = convert(network, domain, backend=settings.solver,
+                         options=SearchOptions(max_regions=settings.max_regions), verify_samples=settings.samples)
+        row["regions"], row["patterns"] = result.stats.regions, result.stats.patterns
+        row["shallow_widths"] = list(result.shallow.widths)
+        row["verify"], row["max_abs_error"] = "PASS", result.report.max_abs_error
+        with atomic_output(job.output) as tmp:
+            save_shallow(result.shallow, tmp)
+        row["status"], row["output"] = "ok", job.output
+    except IncompleteConversion as exc:
+        row["regions"], row["patterns"] = exc.stats.regions, exc.stats.patterns
+        row["status"] = "incomplete"
+        row["error"] = f"enumeration ended early ({exc.reason}); counts are lower bounds, no shallow network"
+    except VerificationError as exc:
+        row["verify"], row["max_abs_error"], row["error"] = "FAIL", exc.report.max_abs_error, str(exc)
     except UnsupportedModelError as exc:
         row["status"], row["error"] = "unsupported", str(exc)
-    except (NetworkError, DomainError, SolverError, EnumerationError, click.ClickException, ValueError,
-            OSError) as exc:
+    except (ReluShallowError, click.ClickException, OSError) as exc:
         row["error"] = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
-    except Exception as exc:  # an unexpected error of one model must not stop the batch
-        row["error"] = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # an unexpected error of one model must not stop the batch (its row says so)
+        row["error"] = f"internal error: {type(exc).__name__}: {exc}"
     row["seconds"] = round(time.perf_counter() - t0, 3)
     return row
 
@@ -278,20 +273,23 @@ def _recorded(outdir: Path, settings: BatchSettings) -> dict:
 
 @command("Convert many models; one row each in a CSV/JSON table.")
 @click.argument("models", nargs=-1, required=True, type=click.Path(exists=True), metavar="MODELS_OR_DIRS...")
-@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Folder for tables and networks.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Models converted at once.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-              help="Kill a model's worker after this long (status timeout).")
-@click.option("--max-regions", type=click.IntRange(min=0), default=None,
-              help="Stop a model's enumeration after this many regions (status incomplete).")
-@click.option("--samples", type=click.IntRange(min=1), default=500, show_default=True,
-              help="Random verification probes per model (plus boundary walks).")
+@option("-o", "--outdir", heading="Output", required=True, type=click.Path(file_okay=False),
+        help="Folder for tables and networks.")
+@option("--workers", heading="Parallel", type=click.IntRange(min=1), default=1, show_default=True,
+        help="Models converted at once.")
+@option("--timeout", heading="Limits and checkpoints", type=click.FloatRange(min=0, min_open=True), default=None,
+        metavar="SECONDS", help="Kill a model's worker after this long (status timeout).")
+@option("--max-regions", heading="Limits and checkpoints", type=click.IntRange(min=0), default=None,
+        help="Stop a model's enumeration after this many regions (status incomplete).")
+@option("--samples", heading="Search", type=click.IntRange(min=1), default=500, show_default=True,
+        help="Random verification probes per model (plus boundary walks).")
 @domain_options
 @solver_option
-@click.option("--resume", is_flag=True, help="Skip the models already in OUTDIR/batch.json (same path and content).")
-@click.option("--arch", default=None, metavar="SPEC",
-              help="Architecture of the state-dict and safetensors files (the --arch of count); other formats "
-                   "carry their graph and ignore it.")
+@option("--resume", heading="Limits and checkpoints", is_flag=True,
+        help="Skip the models already in OUTDIR/batch.json (same path and content).")
+@option("--arch", heading="Network", default=None, metavar="SPEC",
+        help="Architecture of the state-dict and safetensors files (the --arch of count); other formats "
+             "carry their graph and ignore it.")
 def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded, polytope, solver, resume, arch):
     """Convert every model in MODELS_OR_DIRS (files, or folders searched for model
     files) to OUTDIR/<file name>.shallow.npz, each in its own worker process, with

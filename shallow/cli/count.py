@@ -6,9 +6,6 @@ import json
 
 import click
 
-from enumerator import RegionSearch, SearchOptions, load_checkpoint, save_checkpoint
-from enumerator.graph import count_pieces, region_graph
-from enumerator.parallel import ParallelSearch
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
@@ -17,9 +14,11 @@ from shallow.cli.options import (
     domain_options,
     finish,
     heuristic_settings,
+    json_option,
     library_errors,
     load_network,
     network_argument,
+    option,
     output_path,
     remember_inputs,
     search_options,
@@ -36,21 +35,21 @@ def add_counts(before: dict, now: dict) -> dict:
 @command("Count linear regions.")
 @network_argument
 @domain_options
-@click.option("--lower-dim", is_flag=True, help="Also count lower-dimensional patterns.")
-@click.option("--pieces", "with_pieces", is_flag=True,
-              help="Also count linear pieces (adjacent regions with equal maps merged; keeps the regions).")
+@option("--lower-dim", heading="Search", is_flag=True, help="Also count lower-dimensional patterns.")
+@option("--pieces", "with_pieces", heading="Search", is_flag=True,
+        help="Also count linear pieces (adjacent regions with equal maps merged; keeps the regions).")
 @search_options
-@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
-              help="If the run stops early (limit or Ctrl-C), write what is left to this file.")
-@click.option("--resume", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Continue the run saved in this checkpoint (counts add up).")
+@option("--checkpoint", heading="Limits and checkpoints", type=click.Path(dir_okay=False), default=None,
+        help="If the run stops early (limit or Ctrl-C), write what is left to this file.")
+@option("--resume", heading="Limits and checkpoints", type=click.Path(dir_okay=False, exists=True), default=None,
+        help="Continue the run saved in this checkpoint (counts add up).")
 @parallel_options
 @checkpoint_every_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option
 @library_errors
 def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled, disabled, max_regions,
           time_limit, checkpoint, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
-    """Count the full-dimensional activation regions of NET.npz over the domain.
+    """Count the full-dimensional activation regions of NET over the domain.
 
     With --lower-dim, also count every realizable canonical pattern ("patterns").
     With --pieces, also count the linear pieces on the region adjacency graph
@@ -62,6 +61,13 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
     local processes or a Dask cluster (same counts; with --checkpoint, also saved
     every --checkpoint-every seconds).
     """
+    from enumerator.graph import count_pieces, region_graph
+    from enumerator.options import SearchOptions
+    from enumerator.parallel import ParallelSearch
+    from enumerator.search import RegionSearch
+    from enumerator.subtree import load_checkpoint, save_checkpoint
+    from shallow.conversion import engine_note
+
     if checkpoint:
         checkpoint = str(output_path(checkpoint, [net, polytope], option="--checkpoint"))
     if with_pieces and resume:
@@ -91,7 +97,8 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
             write_error = f"could not write checkpoint {checkpoint}: {exc}"
     used = {name: st.as_dict() for name, st in search.heuristic_stats.items() if st.calls or st.decisions}
     report = {"network": net, "architecture": repr(network), "domain": domain.describe(),
-              **counts, "complete": complete, "stop_reason": stop_reason, "heuristics": used}
+              **counts, "complete": complete, "stop_reason": stop_reason, "heuristics": used,
+              "engine": engine_note(search)}
     if not lower_dim:
         del report["patterns"]
     if with_pieces:
@@ -106,6 +113,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
             click.echo(f"patterns  {counts['patterns']}")
         if with_pieces:
             click.echo(f"pieces    {report['pieces'] if complete else 'not counted (incomplete run)'}")
+        click.echo(f"engine    {report['engine']}")
         click.echo(f"search    {counts['nodes']} nodes, {counts['lps']} LPs ({counts['lps_infeasible']} infeasible), "
                    f"{counts['seconds']:.2f} s" + (" (with the resumed run)" if resume else ""))
         if used:

@@ -19,19 +19,18 @@ from pathlib import Path
 
 import click
 
-from enumerator import RegionSearch, SearchOptions, load_checkpoint
-from enumerator.files import atomic_output
-from enumerator.parallel import ParallelSearch, SerialEngine
-from enumerator.regionstore import MANIFEST, RegionWriter, shard_name, write_manifest, write_regions
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
     build_domain,
+    command,
     domain_options,
     heuristic_settings,
+    json_option,
     library_errors,
     load_network,
     network_argument,
+    option,
     search_options,
     with_progress,
 )
@@ -48,6 +47,9 @@ CHECKPOINT = "checkpoint.json"
 
 def _prepare_directory(out: Path, resume: bool, network, domain, lower_dim: bool):
     """``(before counts, start subtrees, next shard number)`` for a directory run."""
+    from enumerator.regionstore import MANIFEST
+    from enumerator.subtree import load_checkpoint
+
     if not resume:
         if out.exists() and any(out.iterdir()):
             raise click.ClickException(f"{out}: exists and is not empty; use --resume to continue it, "
@@ -73,27 +75,36 @@ def _first_ctrl_c_stops(search):
     return interrupts.installed()
 
 
-@click.command("enumerate", short_help="Write every region to Parquet.", epilog=exits.EPILOG)
+@command("Write every region to Parquet.", name="enumerate")
 @network_argument
-@click.option("-o", "--output", required=True, type=click.Path(),
-              help="FILE.parquet (one file), or a directory of shards (resumable).")
+@option("-o", "--output", heading="Output", required=True, type=click.Path(),
+        help="FILE.parquet (one file), or a directory of shards (resumable).")
 @domain_options
-@click.option("--lower-dim", is_flag=True, help="Also store lower-dimensional patterns (needed by convert).")
+@option("--lower-dim", heading="Search", is_flag=True,
+        help="Also store lower-dimensional patterns (needed by convert).")
 @search_options
-@click.option("--resume", is_flag=True, help="Continue the directory run saved in OUTPUT/checkpoint.json.")
+@option("--resume", heading="Limits and checkpoints", is_flag=True,
+        help="Continue the directory run saved in OUTPUT/checkpoint.json.")
 @parallel_options
 @checkpoint_every_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option
 @library_errors
 def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, enabled, disabled, max_regions,
                       time_limit, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
-    """Enumerate the regions of NET.npz and stream them to OUTPUT (Apache Parquet).
+    """Enumerate the regions of NET and stream them to OUTPUT (Apache Parquet).
 
     Each row: packed pattern, witness, slack, the affine map C, d and the cut flags;
     the constraint rows A, c are rebuilt from the pattern with the network when read
     (enumerator.regionstore).  Ctrl-C stops at the next item (exit 3; a directory run
     resumes with --resume); a second Ctrl-C aborts (exit 130).
     """
+    from enumerator.files import atomic_output
+    from enumerator.options import SearchOptions
+    from enumerator.parallel import ParallelSearch, SerialEngine
+    from enumerator.regionstore import RegionWriter, shard_name, write_manifest, write_regions
+    from enumerator.search import RegionSearch
+    from shallow.conversion import engine_note
+
     require_parquet()
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
@@ -140,11 +151,12 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
         rows, files = counts["patterns"], len(write_manifest(out, search.complete, counts))
     report = {"output": str(out), "rows": rows, "files": files, "regions": counts["regions"],
               "patterns": counts["patterns"], "complete": search.complete, "stop_reason": search.stop_reason,
-              "seconds": round(counts["seconds"], 3)}
+              "seconds": round(counts["seconds"], 3), "engine": engine_note(search)}
     if as_json:
         click.echo(json.dumps(report))
     else:
         click.echo(f"wrote     {out}: {rows} rows in {files} file(s), {counts['seconds']:.2f} s")
+        click.echo(f"engine    {report['engine']}")
         if not search.complete:
             click.echo(f"INCOMPLETE ({search.stop_reason})" + ("" if single else "; continue with --resume"))
     if not search.complete:

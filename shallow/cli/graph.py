@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
-import networkx as nx
 
-from enumerator import Domain, ReLUNetwork, Region, enumerate_regions
-from enumerator.files import atomic_output
-from enumerator.graph import pieces, region_graph
-from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, network_argument, \
-    solver_option
+from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, \
+    network_argument, option, solver_option
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from enumerator import Domain, ReLUNetwork, Region
 
 __all__ = ["graph", "all_regions", "graph_for_export", "node_link"]
 
 
 def all_regions(network: ReLUNetwork, domain: Domain, solver: str) -> tuple[Region, ...]:
     """Every full-dimensional region of ``network`` over ``domain`` (a complete run)."""
+    from enumerator.api import enumerate_regions
+
     return enumerate_regions(network, domain, backend=solver).regions
 
 
@@ -29,6 +33,10 @@ def graph_for_export(graph: nx.Graph, json_ready: bool) -> nx.Graph:
     """A copy of ``graph`` with plain attributes: pattern bits, slack, witness, facets,
     piece; per edge the flipped neurons, the facet point and ``same_map``.  GraphML
     holds scalars only, so lists become comma-separated strings unless ``json_ready``."""
+    import networkx as nx
+
+    from enumerator.graph import pieces
+
     piece_of = {i: k for k, members in enumerate(pieces(graph)) for i in members}
     seq = (lambda v: list(v)) if json_ready else (lambda v: ",".join(f"{x:.17g}" if isinstance(x, float) else str(x)
                                                                      for x in v))
@@ -58,13 +66,18 @@ def node_link(g: nx.Graph) -> dict:
 @network_argument
 @domain_options
 @solver_option
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="G.graphml (GraphML) or G.json (networkx node-link JSON).")
+@option("-o", "--output", heading="Output", required=True, type=click.Path(dir_okay=False),
+        help="G.graphml (GraphML) or G.json (networkx node-link JSON).")
 @library_errors
 def graph(net, box, unbounded, polytope, solver, output):
-    """Write the adjacency graph of NET.npz's regions over the domain: one node per
+    """Write the adjacency graph of NET's regions over the domain: one node per
     region, one edge per shared facet (labelled with the neurons that flip), and each
     region's linear piece (adjacent regions with equal affine maps share a piece)."""
+    import networkx as nx
+
+    from enumerator.files import atomic_output
+    from enumerator.graph import region_graph
+
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     g = region_graph(network, all_regions(network, domain, solver), domain, backend=solver)

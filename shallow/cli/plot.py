@@ -5,16 +5,16 @@ from __future__ import annotations
 import click
 import numpy as np
 
-from enumerator import DomainError
-from enumerator.npzio import read_npz
 from shallow.cli.explain import parse_point
-from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, network_argument, \
-    solver_option
-from shallow.plot import plane_slice, plot_regions
+from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, \
+    network_argument, option, solver_option
 
 
 def load_points(path: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Arrays ``X`` (k, 2) and optional ``y`` (k,) from an .npz file."""
+    from enumerator.domain import DomainError
+    from enumerator.npzio import read_npz
+
     arrays = read_npz(path, DomainError)
     X = np.asarray(arrays.get("X", np.zeros((0,))), dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -27,7 +27,8 @@ def load_points(path: str) -> tuple[np.ndarray, np.ndarray | None]:
 
 @command("Draw the exact regions and decision boundary.")
 @network_argument
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Image file (.png, .svg, .pdf).")
+@option("-o", "--output", heading="Output", required=True, type=click.Path(dir_okay=False),
+        help="Image file (.png, .svg, .pdf).")
 @click.option("--through", nargs=3, default=None, metavar="P0 P1 P2",
               help="Plane through three inputs (each X1,X2,...): x = P0 + s (P1 - P0) + t (P2 - P0).")
 @click.option("--origin", default=None, metavar="P", help="Plane through P ...")
@@ -46,11 +47,13 @@ def load_points(path: str) -> tuple[np.ndarray, np.ndarray | None]:
 @library_errors
 def plot(net, output, through, origin, directions, window, fill, y_index, boundary, points, box, unbounded,
          polytope, solver):
-    """Draw the linear regions of NET.npz: for a 2-input network over its domain, or
+    """Draw the linear regions of NET: for a 2-input network over its domain, or
     on a plane through the input space (--through, or --origin with --directions),
     clipped to the domain.  Polygons are exact (from the regions' constraints); the
     decision boundary (y = 0 for one output, a tie of the top two outputs otherwise)
     is exact too."""
+    from shallow.plot import plane_slice, plot_regions
+
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     n = network.n_inputs

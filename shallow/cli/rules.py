@@ -6,27 +6,28 @@ import json
 
 import click
 
-from enumerator.files import atomic_output
-from enumerator.graph import region_graph
 from shallow.cli.graph import all_regions
-from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, network_argument, \
-    solver_option
-from shallow.rules import build_rules, rules_json, rules_markdown
+from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, \
+    network_argument, option, solver_option
 
 
 @command("Write the regions as if-then rules.")
 @network_argument
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="rules.md (Markdown) or rules.json; default: Markdown on stdout.")
+@option("-o", "--output", heading="Output", type=click.Path(dir_okay=False), default=None,
+        help="rules.md (Markdown) or rules.json; default: Markdown on stdout.")
 @click.option("--merge", is_flag=True, help="One rule per linear piece (adjacent regions with equal maps).")
 @domain_options
 @solver_option
 @library_errors
 def rules(net, output, merge, box, unbounded, polytope, solver):
-    """Write one rule per region of NET.npz over the domain ("if these neuron
+    """Write one rule per region of NET over the domain ("if these neuron
     inequalities hold then y = C x + d"), keeping only the inequalities of the region's
     facets (the others are redundant in the domain); --merge joins adjacent regions
     with equal maps into one rule with alternative conditions."""
+    from enumerator.files import atomic_output
+    from enumerator.graph import region_graph
+    from shallow.rules import build_rules, rules_json, rules_markdown
+
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     graph = region_graph(network, all_regions(network, domain, solver), domain, backend=solver)
