@@ -43,3 +43,14 @@ html_theme = "alabaster"
 html_title = "relu-shallow"
 html_static_path: list[str] = []
 html_theme_options = {"description": "Exact linear regions of ReLU networks and the equivalent three-layer network"}
+
+
+def _escape_bars(app, ctx, lines):
+    """Click help is plain text: a ``|f|`` in it is not a reStructuredText substitution."""
+    lines[:] = [line.replace("|", r"\|") for line in lines]
+
+
+def setup(app):
+    for event in ("sphinx-click-process-description", "sphinx-click-process-options",
+                  "sphinx-click-process-arguments", "sphinx-click-process-epilog", "sphinx-click-process-usage"):
+        app.connect(event, _escape_bars)
