@@ -12,7 +12,8 @@ Conventions of the pages (docs/index.md says so for writers):
   benchmarks, clusters).
 
 The blocks of one page run in order, in one namespace, in a fresh folder that holds
-``demo-output/network.npz`` (the bundled model, as ``relu-shallow demo`` writes it).
+``demo-output/network.npz`` (the bundled model, as ``relu-shallow demo`` writes it) and
+a copy of ``examples/``.
 Shown outputs that are checked are facts with an independent source: the bundled
 model's region count (``experiments/results/repro_training.json``) and closed-form
 counts of tiny nets (lines in the plane).
@@ -65,13 +66,13 @@ def run_pycon(text: str, namespace: dict, page: Path, line: int) -> None:
     assert runner.failures == 0, "".join(report)
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+@pytest.mark.slow  # a page runs its commands and examples in order: about 1-10 s of CPU each
+@pytest.mark.parametrize("page", [p for p in PAGES if blocks(p)], ids=lambda p: p.name)
 def test_page_examples(page: Path, tmp_path: Path, monkeypatch):
     found = blocks(page)
-    if not found:
-        pytest.skip(f"{page.name} has no runnable examples")
     (tmp_path / "demo-output").mkdir()
     shutil.copyfile(str(files("shallow") / "data" / "two_moons.npz"), tmp_path / "demo-output" / "network.npz")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     namespace: dict = {"__name__": f"docs_{page.stem}"}
@@ -84,3 +85,11 @@ def test_page_examples(page: Path, tmp_path: Path, monkeypatch):
         else:
             run_console(text, where)
 
+
+
+def test_runner_fails_on_a_failing_command_or_a_wrong_output():
+    with pytest.raises(AssertionError, match="exited 2"):
+        run_console("$ relu-shallow count --no-such-option", "page.md:1")
+    with pytest.raises(AssertionError, match="Expected"):
+        run_pycon(">>> 1 + 1\n3\n", {}, Path("page.md"), 1)
+    assert [language for language, _, _ in blocks(ROOT / "docs" / "getting-started.md")].count("console") == 1
