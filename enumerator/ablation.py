@@ -1,6 +1,6 @@
 """Ablation of the pruning heuristics: networks x heuristic sets -> search counters.
 
-Each heuristic may skip LPs, never a region (DESIGN.md section 2), so every set must
+Each heuristic may skip LPs, never a region (docs/design.md, section 2), so every set must
 find the same number of regions on a network.  :func:`run_ablation` runs every
 (network, set) pair ``repeat`` times, keeps the counters of the fastest run and
 checks the region counts: a difference is a bug in a heuristic (or in the search) and

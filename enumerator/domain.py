@@ -138,8 +138,8 @@ class Polytope(Domain):
     """The polytope ``{x : A x <= b}``; must have a non-empty interior (it may be unbounded).
 
     ``A`` and ``b`` are stored with each row divided by a power of two (its largest
-    |entry| then lies in [1, 2)): the same set, exactly, whatever the rows' scale.
-    ``radius`` (the Chebyshev radius) is capped at 1e6 times the largest |b| so scaled."""
+    ``|entry|`` then lies in [1, 2)): the same set, exactly, whatever the rows' scale.
+    ``radius`` (the Chebyshev radius) is capped at 1e6 times the largest ``|b|`` so scaled."""
 
     A: np.ndarray
     b: np.ndarray

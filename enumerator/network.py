@@ -13,7 +13,7 @@ sees affine maps of the input ``x``:
 :class:`DenseReLU` is the plain layer ``relu(W h + b)``; a residual block
 ``h + V relu(U h + c) + d`` fits the same protocol.
 
-Interchange file (DESIGN.md section 1): keys ``W0, b0, W1, b1, ...``, ``Wk`` of shape
+Interchange file (docs/design.md, section 1): keys ``W0, b0, W1, b1, ...``, ``Wk`` of shape
 (out, in); the last pair is the linear output layer.
 
 Residual networks use the same file with a second kind of block.  Block ``k`` is either

@@ -115,7 +115,7 @@ class SearchOptions:
     Attributes
     ----------
     include_lower_dim : bool
-        Also find the realizable canonical patterns without interior (DESIGN.md section 1).
+        Also find the realizable canonical patterns without interior (docs/design.md, section 1).
     max_regions : int or None
         Stop after this many full-dimensional regions; the run is marked incomplete.
     time_limit : float or None

@@ -1,4 +1,4 @@
-"""The search tree over neuron states (DESIGN.md section 2).
+"""The search tree over neuron states (docs/design.md, section 2).
 
 Depth-first over neurons in layer order.  A node fixes the states of a prefix of
 neurons; its polytope is the set of domain points with that prefix pattern.  Given

@@ -1,4 +1,4 @@
-"""Construction of the three-layer network from enumerated regions (DESIGN.md section 3).
+"""Construction of the three-layer network from enumerated regions (docs/design.md, section 3).
 
 For every built region ``s``, every constraint ``j`` kept for ``s`` and every output ``k``::
 

@@ -1,4 +1,4 @@
-"""Local explanations from the region of an input (DESIGN.md section 3, last paragraph).
+"""Local explanations from the region of an input (docs/design.md, section 3, last paragraph).
 
 On the region of ``x`` the network is exactly ``f(x) = C x + d``, so the feature
 contributions ``C[k, i] * x_i`` plus ``d[k]`` add up to ``f(x)[k]`` with no

@@ -2,7 +2,7 @@
 
 An extended weight is ``w + inf * w'`` (finite part, infinite coefficient).  Each layer
 holds four arrays: ``W_fin, W_inf`` (sparse, shape (out, in)) and ``b_fin, b_inf``
-(shape (out,)).  Semantics (DESIGN.md section 3): a pre-activation ``p + inf * q``
+(shape (out,)).  Semantics (docs/design.md, section 3): a pre-activation ``p + inf * q``
 is ``+inf`` if ``q > 0``, ``-inf`` if ``q < 0`` and ``p`` if ``q == 0``; an input
 that is ``+inf`` contributes ``inf * sign(w')`` (or ``inf * sign(w)`` when
 ``w' = 0``; ``0 * inf = 0``); ``relu(+inf) = +inf`` and ``relu(-inf) = 0``.  Any sum

@@ -26,7 +26,7 @@ Every probe lies in the domain: on a box, probes are clipped to the box; on a po
 a probe outside it (rounding of a walk, or an LP witness up to 1e-9 outside) is moved
 towards the Chebyshev centre until it is inside, and dropped if that fails (counted in
 ``outside_dropped``).  Outside the domain the shallow network is not compared: there it
-is 0 on a box (DESIGN.md section 3), and on a polytope it continues the map of the
+is 0 on a box (docs/design.md, section 3), and on a polytope it continues the map of the
 region a point descends to (``outside_domain`` in the report).
 
 Tolerance: ``|shallow(x) - deep(x)| <= 8 (n + N + L + 1) eps max_x M(x)`` over the probes,

@@ -1,4 +1,4 @@
-"""LP backends behind one interface (DESIGN.md section 4).
+"""LP backends behind one interface (docs/design.md, section 4).
 
 Use :func:`make_lp` with a backend name; the enumerator never imports an LP library.
 """

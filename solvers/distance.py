@@ -8,7 +8,7 @@ One-off convex programs for explanations (not on the search's hot path):
 * :func:`linear_minimum`: ``min g . y`` over the polytope (an LP).
 
 Both return ``None`` for an infeasible polytope and raise :class:`SolverError` for any
-other status than optimal or infeasible (DESIGN.md section 4).  Results are optimal up
+other status than optimal or infeasible (docs/design.md, section 4).  Results are optimal up
 to the solvers' feasibility tolerances (about 1e-9 for the LPs, 1e-7 for the QP).
 Nothing here knows about networks.
 """
