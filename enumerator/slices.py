@@ -79,6 +79,25 @@ class AffineSlice:
             raise DomainError(f"a slice of R^{self.U.shape[0]} does not fit a network with {network.n_inputs} inputs")
         return network.restrict(self.U, self.origin, source=f"{self.k}-D slice of {network!r}")
 
+    def measure(self) -> float:
+        """The slice's k-dimensional volume in input units (length, area, ...): the
+        volume of its domain in ``z`` times ``sqrt(det(U^T U))``; inf if unbounded.
+        Regions per unit area of a plane are ``regions / measure()``."""
+        from scipy.spatial import ConvexHull
+
+        d = self.domain
+        if not (np.all(np.isfinite(d.lower)) and np.all(np.isfinite(d.upper))):
+            return float("inf")
+        gram = float(np.sqrt(np.linalg.det(self.U.T @ self.U)))
+        if isinstance(d, Box):
+            return float(np.prod(d.upper - d.lower)) * gram
+        G, h = domain_halfspaces(d).G, domain_halfspaces(d).h
+        V = _vertices(G, h)
+        if V is None:
+            raise DomainError("the slice's domain has no vertices to measure (Qhull failed)")
+        size = float(V.max() - V.min()) if self.k == 1 else float(ConvexHull(V).volume)
+        return size * gram
+
     def describe(self) -> str:
         """One line: the slice's dimension, the input domain and its preimage."""
         return (f"{self.k}-D slice x = P + U z of R^{self.U.shape[0]} ({'; '.join(self.names)}), "

@@ -202,3 +202,15 @@ def test_enumerate_graph_and_plot_on_a_slice(wide, tmp_path):
                                    "--through", pts, "--window", "-3", "3", "--fill", "class"])
     assert out.exit_code == 0, out.output
     assert int(out.output.split(": ")[1].split()[0]) == len(expected)  # the window holds the whole slice
+
+
+def test_measure_is_the_area_in_input_units():
+    # the plane x2 = 0 through the cube [-1, 1]^3 with directions of length 2 and 3: area 4
+    sl = affine_slice(Box.cube(3), np.zeros(3), [[2.0, 0, 0], [0, 3.0, 0]])
+    assert sl.measure() == pytest.approx(4.0)
+    # a tilted plane x0 + x1 + x2 = 0 meets the cube in a regular hexagon of side sqrt(2): area 3 sqrt(3)
+    tilted = affine_slice(Box.cube(3), np.zeros(3), [[1.0, -1.0, 0], [1.0, 1.0, -2.0]])
+    assert tilted.measure() == pytest.approx(3 * np.sqrt(3), rel=1e-9)
+    line = affine_slice(Box.cube(3), np.zeros(3), [[1.0, 1.0, 1.0]])
+    assert line.measure() == pytest.approx(2 * np.sqrt(3), rel=1e-9)
+    assert affine_slice(Unbounded(3), np.zeros(3), [[1.0, 0, 0]]).measure() == np.inf
