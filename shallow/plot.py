@@ -34,6 +34,7 @@ from enumerator import Box, Domain, DomainError, ReLUNetwork, enumerate_regions
 from enumerator.files import atomic_output
 from enumerator.polytope import Halfspaces, domain_halfspaces, max_slack, region_halfspaces
 from enumerator.slices import AffineSlice, affine_slice
+from shallow.classes import class_cut, n_classes
 
 __all__ = ["plane_slice", "region_polygons", "class_polygons", "decision_segments", "plot_regions", "PlotResult",
            "THIN_EDGES_FROM"]
@@ -67,28 +68,14 @@ def _polygon(hs: Halfspaces) -> np.ndarray | None:
 
 def class_polygons(regions, domain: Domain) -> list[tuple[int, np.ndarray]]:
     """``(class, polygon)`` pieces of the regions of a 2-input network: each region cut
-    where one class is predicted (``argmax_k f_k``, ties to the lower index's side
-    closed; one output: class 1 where ``f > 0``, 0 elsewhere), exact like
+    where one class is predicted (:func:`shallow.classes.class_cut`), exact like
     :func:`region_polygons`."""
     out = []
     for r in regions:
         hs = region_halfspaces(r, domain)
-        m = r.C.shape[0]
-        for k in range(2 if m == 1 else m):
-            if m == 1:
-                sign = 1.0 if k == 0 else -1.0  # class 0: f <= 0; class 1: -f <= 0
-                G, h = sign * r.C[:1], -sign * r.d[:1]
-            else:
-                others = [j for j in range(m) if j != k]
-                G, h = r.C[others] - r.C[k], r.d[k] - r.d[others]
-            norms = np.linalg.norm(G, axis=1)
-            if np.any((norms == 0) & (h < 0)):
-                continue
-            live = norms > 0
-            piece = Halfspaces(np.vstack([hs.G, G[live] / norms[live, None]]),
-                               np.concatenate([hs.h, h[live] / norms[live]]),
-                               np.concatenate([hs.neuron, np.full(int(live.sum()), -1)]), hs.slack_cap)
-            polygon = _polygon(piece)
+        for k in range(n_classes(r.C.shape[0])):
+            cut = class_cut(hs, r.C, r.d, k)
+            polygon = None if cut is None else _polygon(cut)
             if polygon is not None:
                 out.append((k, polygon))
     return out
@@ -235,11 +222,11 @@ def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, pl
         faces = [_pastel(i) for i in order]
     elif fill == "class":
         pieces = class_polygons(regions, dom2)
-        n_classes = 2 if network.n_outputs == 1 else network.n_outputs
-        class_names = list(class_names) if class_names else [f"class {k}" for k in range(n_classes)]
-        if len(class_names) != n_classes:
-            raise ValueError(f"{len(class_names)} class names for {n_classes} classes")
-        colours = [_class_colour(k) for k in range(n_classes)]
+        count = n_classes(network.n_outputs)
+        class_names = list(class_names) if class_names else [f"class {k}" for k in range(count)]
+        if len(class_names) != count:
+            raise ValueError(f"{len(class_names)} class names for {count} classes")
+        colours = [_class_colour(k) for k in range(count)]
         ax.add_collection(PolyCollection([p for _, p in pieces], facecolors=[colours[k] for k, _ in pieces],
                                          edgecolors="none"))
         present = sorted({k for k, _ in pieces})
