@@ -8,6 +8,8 @@ K local processes (``--workers`` alone: every core this process may use);
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from enumerator.parallel import Engine, ItemBudget, LocalEngine, available_cores
@@ -52,6 +54,10 @@ def build_engine(workers: int | None, scheduler: str | None, dask_local: int | N
             import_distributed()
         except ImportError as exc:
             raise click.ClickException(str(exc)) from None
+        ctx = click.get_current_context(silent=True)
+        if ctx is None or not ctx.find_root().meta.get("relu_shallow.verbose"):
+            # Dask logs every scheduler and worker event at INFO; keep stderr to our own lines unless -v
+            logging.getLogger("distributed").setLevel(logging.WARNING)
         return DaskEngine(scheduler=scheduler, local_workers=dask_local)
     return None
 
