@@ -45,6 +45,7 @@ import time
 import repro_common  # noqa: F401  (first: pins BLAS threads)
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import ScalarFormatter
 
 from enumerator import Box, ReLUNetwork, count_regions
 from enumerator.lines import count_along_segment
@@ -172,7 +173,9 @@ def main() -> int:
             ax.plot(NEURONS, table["trained"][measure][depth], "s--", color=colour, label=f"{depth} layer(s), trained")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.minorticks_off()
         ax.set_xticks(NEURONS, [str(N) for N in NEURONS])
+        ax.yaxis.set_major_formatter(ScalarFormatter())
         ax.set_xlabel("hidden neurons N (split evenly over the layers)")
         ax.set_ylabel(label)
         ax.set_title(("lines" if measure == "line_density" else "planes") + " through test digits")
