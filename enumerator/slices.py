@@ -20,7 +20,8 @@ non-simple for the geometry core).  Redundancy is decided by the vertices of the
 bounded preimage (Qhull) and checked: a row is dropped only if every vertex of the
 polytope of the kept rows satisfies it to within 64 ulps of the vertex scale; otherwise
 every row stays.  A preimage whose rows are the two bounds of every coordinate is
-returned as a :class:`Box`.  Only full-dimensional slices are accepted (independent
+returned as a :class:`Box`; so is every bounded 1-D preimage (an interval: the
+tightest row on each side).  Only full-dimensional slices are accepted (independent
 directions, a preimage with interior).
 """
 
@@ -172,6 +173,8 @@ def _preimage(domain: Domain, P: np.ndarray, U: np.ndarray, window) -> Domain:
     G, h = G[~flat] / scale[~flat, None], h[~flat] / scale[~flat]
     if len(h) == 0:
         return Unbounded(k)
+    if k == 1:
+        return _interval(G[:, 0], h, domain)
     G, h = _facets(G, h)
     box = _as_box(G, h)
     if box is not None:
@@ -180,6 +183,20 @@ def _preimage(domain: Domain, P: np.ndarray, U: np.ndarray, window) -> Domain:
         return Polytope(G, h)
     except DomainError as exc:
         raise DomainError(f"the slice does not meet the interior of the domain ({domain.describe()}): {exc}") from None
+
+
+def _interval(g: np.ndarray, h: np.ndarray, domain: Domain) -> Domain:
+    """The 1-D preimage ``{z : g z <= h}`` (``g`` nonzero, scaled to max-norm 1 so each
+    row is ``z <= h`` or ``z >= -h``): a :class:`Box`, or a half-line / R as a polytope."""
+    upper = h[g > 0].min(initial=np.inf)
+    lower = (-h[g < 0]).max(initial=-np.inf)
+    if not lower < upper:
+        raise DomainError(f"the slice does not meet the interior of the domain ({domain.describe()})")
+    if np.isfinite(lower) and np.isfinite(upper):
+        return Box([lower], [upper])
+    rows = [(r, b) for r, b, finite in ((1.0, upper, np.isfinite(upper)), (-1.0, -lower, np.isfinite(lower)))
+            if finite]
+    return Polytope(np.array([[r] for r, _ in rows]), np.array([b for _, b in rows]))
 
 
 def _as_box(G: np.ndarray, h: np.ndarray) -> Box | None:
@@ -221,7 +238,7 @@ def _vertices(G: np.ndarray, h: np.ndarray) -> np.ndarray | None:
 def _facets(G: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows of ``G z <= h`` (unit max-norm rows) without exact duplicates and,
     where the polytope is bounded, only those that carry a facet, one per facet
-    (checked: module docstring)."""
+    (checked: module docstring).  For k >= 2 (k = 1: :func:`_interval`)."""
     _, first = np.unique(np.hstack([G, h[:, None]]), axis=0, return_index=True)
     G, h = G[np.sort(first)], h[np.sort(first)]
     k = G.shape[1]

@@ -63,3 +63,5 @@ def plot(net, output, window, fill, y_index, boundary, points, dpi, size, box, u
                           boundary=boundary, points=X, labels=y, backend=solver, dpi=dpi, size=size)
     click.echo(f"wrote {output}: {sum(p is not None for p in result.polygons)} regions, "
                f"area {result.areas.sum():.6g} of {result.domain_area:.6g}, {result.n_segments} boundary segments")
+    if plane is not None:
+        click.echo(f"slice {plane.describe()} (regions of the network restricted to it)")
