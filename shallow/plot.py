@@ -66,12 +66,26 @@ def _polygon(hs: Halfspaces) -> np.ndarray | None:
     return vertices[ConvexHull(vertices).vertices]
 
 
-def class_polygons(regions, domain: Domain) -> list[tuple[int, np.ndarray]]:
+def class_polygons(regions, domain: Domain, polygons=None) -> list[tuple[int, np.ndarray]]:
     """``(class, polygon)`` pieces of the regions of a 2-input network: each region cut
     where one class is predicted (:func:`shallow.classes.class_cut`), exact like
-    :func:`region_polygons`."""
+    :func:`region_polygons`.  A region whose vertices (``polygons``, from
+    :func:`region_polygons`, computed if not given) all predict one class strictly is
+    that class's whole (the set where a class wins is convex); only the others are cut."""
+    polygons = region_polygons(regions, domain) if polygons is None else polygons
     out = []
-    for r in regions:
+    for r, vertices in zip(regions, polygons):
+        if vertices is None:
+            continue
+        Y = vertices @ r.C.T + r.d
+        if Y.shape[1] == 1:
+            winners = {1} if np.all(Y[:, 0] > 0) else {0} if np.all(Y[:, 0] < 0) else None
+        else:
+            top = np.sort(Y, axis=1)
+            winners = set(np.argmax(Y, axis=1).tolist()) if np.all(top[:, -1] > top[:, -2]) else None
+        if winners is not None and len(winners) == 1:
+            out.append((winners.pop(), vertices))
+            continue
         hs = region_halfspaces(r, domain)
         for k in range(n_classes(r.C.shape[0])):
             cut = class_cut(hs, r.C, r.d, k)
@@ -221,7 +235,7 @@ def plot_regions(network: ReLUNetwork, path, *, domain: Domain | None = None, pl
         order = np.random.default_rng(0).permutation(len(drawn))
         faces = [_pastel(i) for i in order]
     elif fill == "class":
-        pieces = class_polygons(regions, dom2)
+        pieces = class_polygons(regions, dom2, polygons)
         count = n_classes(network.n_outputs)
         class_names = list(class_names) if class_names else [f"class {k}" for k in range(count)]
         if len(class_names) != count:
