@@ -214,3 +214,17 @@ def test_measure_is_the_area_in_input_units():
     line = affine_slice(Box.cube(3), np.zeros(3), [[1.0, 1.0, 1.0]])
     assert line.measure() == pytest.approx(2 * np.sqrt(3), rel=1e-9)
     assert affine_slice(Unbounded(3), np.zeros(3), [[1.0, 0, 0]]).measure() == np.inf
+
+
+def test_through_stops_at_the_network_argument(tmp_path):
+    Ws, bs = random_net([3, 6, 1], 3)
+    path = tmp_path / "net.npz"
+    ReLUNetwork.from_arrays(Ws, bs).save_npz(path)
+    np.save(tmp_path / "p.npy", np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]))
+    expected = count_regions(ReLUNetwork.from_arrays(*by_hand(Ws, bs, np.zeros(3), np.array([[1.0], [0], [0]]))),
+                             Box([-1.0], [1.0])).n_regions
+    for args in (["--through", str(tmp_path / "p.npy"), str(path)], ["--through", "0,0,0", "1e0,0,0", str(path)],
+                 ["--through", "0,0,0", "--through", "1,0,0", str(path)]):
+        out = CliRunner().invoke(cli, ["count", *args, "--json"])
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.output)["regions"] == expected

@@ -25,12 +25,15 @@ from enumerator.slices import MAX_SLICE_DIM, AffineSlice, affine_slice, slice_th
 
 __all__ = ["slice_options", "read_points", "apply_slice", "build_slice", "slice_report"]
 
-_NUMBER = re.compile(r"-\.?\d")  # a negative number, not an option
+#: A value of --through / --directions: a comma list of numbers or a file of points.
+_POINT = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?(\s*,\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)*\s*"
+                    r"|.*\.(npy|csv|txt)", re.IGNORECASE)
 
 
 class _Greedy(click.Option):
-    """A repeatable option that also takes every following value up to the next option
-    (``--through A B C`` as well as ``--through A --through B --through C``).
+    """A repeatable option that also takes the following values that look like points
+    (comma lists of numbers, .npy/.csv/.txt files), up to the next option or the first
+    other argument (``--through A B C NET`` as well as ``--through A --through B``).
 
     Click has no variadic options; this wraps the parser's handler of the option
     (click's internal parser, present in click 8).  Where that is missing the option
@@ -45,7 +48,7 @@ class _Greedy(click.Option):
 
         def process(value, state):
             plain(value, state)
-            while state.rargs and (not state.rargs[0].startswith("-") or _NUMBER.match(state.rargs[0])):
+            while state.rargs and _POINT.fullmatch(state.rargs[0]):
                 plain(state.rargs.pop(0), state)
 
         handler.process = process
