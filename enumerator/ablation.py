@@ -303,7 +303,7 @@ class AblationResult:
                    bbox_to_anchor=(0.38, 0.0), frameon=False)
         names = list(dict.fromkeys(n for r in self.rows for n, st in r.heuristic_stats.items()
                                    if st.calls and n != "geometry"))
-        bottom = np.zeros(len(self.sets))
+        bottom, extra = np.zeros(len(self.sets)), []
         for k, name in enumerate(names):
             secs = np.array([sum(r.heuristic_stats[name].seconds for r in self.rows
                                  if r.heuristics == label and name in r.heuristic_stats) for label in self.sets])
@@ -314,10 +314,13 @@ class AblationResult:
         axes[2].invert_yaxis()
         axes[2].set_title("seconds inside hooks\n(LP search, all nets)")
         if names:
-            axes[2].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0), title="hooks")
+            extra.append(axes[2].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                                        title="hooks"))
+            extra[-1].set_in_layout(False)  # outside the axes: kept out of tight_layout, added to the saved box
         fig.tight_layout(rect=(0.0, 0.02 + 0.05 * legend_rows, 1.0, 1.0))
         with atomic_output(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight",
+                        bbox_extra_artists=[*fig.get_default_bbox_extra_artists(), *extra])
         plt.close(fig)
 
 
