@@ -228,3 +228,23 @@ def test_through_stops_at_the_network_argument(tmp_path):
         out = CliRunner().invoke(cli, ["count", *args, "--json"])
         assert out.exit_code == 0, out.output
         assert json.loads(out.output)["regions"] == expected
+
+
+@pytest.mark.parametrize("k,seed", [(2, 8), (4, 9)])
+def test_polytope_domain_preimage_and_counts(k, seed):
+    n = 6
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(15, n))
+    b = rng.uniform(0.5, 1.5, 15)  # contains a ball around 0
+    domain = Polytope(A, b)
+    P, U = rng.uniform(-0.1, 0.1, n), rng.normal(size=(n, k))
+    sl = affine_slice(domain, P, U.T)
+    Z = rng.uniform(-3, 3, (20000, k))
+    X = P + Z @ U.T
+    slack = np.min(b - X @ A.T, axis=1)
+    clear = np.abs(slack) > 1e-9
+    assert np.array_equal(sl.domain.contains(Z[clear]), slack[clear] > 0)
+    Ws, bs = random_net([n, 5, 4, 1], seed, bias_std=0.3)
+    hand = Polytope(A @ U, b - A @ P)  # every row pulled back by hand, none dropped
+    expected = count_regions(ReLUNetwork.from_arrays(*by_hand(Ws, bs, P, U)), hand).n_regions
+    assert count_regions(sl.restrict(ReLUNetwork.from_arrays(Ws, bs)), sl.domain).n_regions == expected
