@@ -79,6 +79,7 @@ def test_equal_counts_match_brute_force(tiny_nets):
         assert plain.lps_per_region == pytest.approx(plain.lps / expected)
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # e.g. a chart layout that does not fit
 def test_cli_writes_csv_json_png(tiny_nets, tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["ablate", *tiny_nets, "--heuristics", "none", "--heuristics",

@@ -25,6 +25,7 @@ from shallow.cli.options import (
     with_progress,
 )
 from shallow.cli.parallel_options import build_engine, checkpoint_every_option, item_budget, parallel_options
+from shallow.cli.slice_options import apply_slice, slice_options, slice_report
 
 
 def add_counts(before: dict, now: dict) -> dict:
@@ -35,6 +36,7 @@ def add_counts(before: dict, now: dict) -> dict:
 @command("Count linear regions.")
 @network_argument
 @domain_options
+@slice_options
 @option("--lower-dim", heading="Search", is_flag=True, help="Also count lower-dimensional patterns.")
 @option("--pieces", "with_pieces", heading="Search", is_flag=True,
         help="Also count linear pieces (adjacent regions with equal maps merged; keeps the regions).")
@@ -60,6 +62,8 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
     --workers, --scheduler or --dask-local split the search into work items run by
     local processes or a Dask cluster (same counts; with --checkpoint, also saved
     every --checkpoint-every seconds).
+    With --through or --origin/--directions, counts the regions of NET on that
+    k-dimensional slice, clipped to the domain (the network restricted to the slice).
     """
     from enumerator.graph import count_pieces, region_graph
     from enumerator.options import SearchOptions
@@ -72,8 +76,8 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
         checkpoint = str(output_path(checkpoint, [net, polytope], option="--checkpoint"))
     if with_pieces and resume:
         raise click.UsageError("--pieces needs every region in one run; it cannot be combined with --resume")
-    network = load_network(net)
-    domain = build_domain(network.n_inputs, box, unbounded, polytope)
+    full = load_network(net)
+    network, domain, sl = apply_slice(full, build_domain(full.n_inputs, box, unbounded, polytope))
     remember_inputs(network, domain)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             **heuristic_settings(enabled, disabled))
@@ -96,7 +100,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
         except OSError as exc:  # the counts are still printed below
             write_error = f"could not write checkpoint {checkpoint}: {exc}"
     used = {name: st.as_dict() for name, st in search.heuristic_stats.items() if st.calls or st.decisions}
-    report = {"network": net, "architecture": repr(network), "domain": domain.describe(),
+    report = {"network": net, "architecture": repr(full), "domain": domain.describe(), "slice": slice_report(sl),
               **counts, "complete": complete, "stop_reason": stop_reason, "heuristics": used,
               "engine": engine_note(search)}
     if not lower_dim:
@@ -106,7 +110,10 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
     if as_json:
         click.echo(json.dumps(report))
     else:
-        click.echo(f"network   {net} ({network!r})")
+        click.echo(f"network   {net} ({full!r})")
+        if sl is not None:
+            click.echo(f"slice     {sl.describe()}")
+            click.echo("          (regions of the network restricted to the slice)")
         click.echo(f"domain    {domain.describe()}")
         click.echo(f"regions   {counts['regions']}")
         if lower_dim:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import click
 
+from enumerator.regionstore import PATTERN_COLUMNS
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
@@ -41,6 +42,7 @@ from shallow.cli.parallel_options import (
     parallel_options,
     require_parquet,
 )
+from shallow.cli.slice_options import apply_slice, slice_options, slice_report
 
 CHECKPOINT = "checkpoint.json"
 
@@ -80,8 +82,13 @@ def _first_ctrl_c_stops(search):
 @option("-o", "--output", heading="Output", required=True, type=click.Path(),
         help="FILE.parquet (one file), or a directory of shards (resumable).")
 @domain_options
+@slice_options
 @option("--lower-dim", heading="Search", is_flag=True,
         help="Also store lower-dimensional patterns (needed by convert).")
+@option("--pattern-columns", heading="Output", type=click.Choice(PATTERN_COLUMNS), default="packed",
+        show_default=True,
+        help="Readable patterns besides the packed one: 'bits' adds a 0/1 string column pattern_bits, "
+             "'neurons' one bool column per neuron (neuron_0, neuron_1, ...).")
 @search_options
 @option("--resume", heading="Limits and checkpoints", is_flag=True,
         help="Continue the directory run saved in OUTPUT/checkpoint.json.")
@@ -89,14 +96,17 @@ def _first_ctrl_c_stops(search):
 @checkpoint_every_option
 @json_option
 @library_errors
-def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, enabled, disabled, max_regions,
-                      time_limit, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
+def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_columns, solver, enabled, disabled,
+                      max_regions, time_limit, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
     """Enumerate the regions of NET and stream them to OUTPUT (Apache Parquet).
 
     Each row: packed pattern, witness, slack, the affine map C, d and the cut flags;
     the constraint rows A, c are rebuilt from the pattern with the network when read
     (enumerator.regionstore).  Ctrl-C stops at the next item (exit 3; a directory run
     resumes with --resume); a second Ctrl-C aborts (exit 130).
+    With --through or --origin/--directions, stores the regions of NET on that slice
+    (those of the restricted network, in slice coordinates; the file's metadata holds
+    the slice).
     """
     from enumerator.files import atomic_output
     from enumerator.options import SearchOptions
@@ -106,8 +116,8 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
     from shallow.conversion import engine_note
 
     require_parquet()
-    network = load_network(net)
-    domain = build_domain(network.n_inputs, box, unbounded, polytope)
+    full = load_network(net)
+    network, domain, sl = apply_slice(full, build_domain(full.n_inputs, box, unbounded, polytope))
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             **heuristic_settings(enabled, disabled))
     engine = build_engine(workers, scheduler, dask_local)
@@ -120,7 +130,8 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
         search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
                   ParallelSearch(network, domain, engine, backend=solver, options=options,
                                  budget=item_budget(item_seconds)))
-        with atomic_output(out) as tmp, RegionWriter(tmp, network, domain, lower_dim) as writer:
+        with atomic_output(out) as tmp, RegionWriter(tmp, network, domain, lower_dim, pattern_columns=pattern_columns,
+                                                     slice=slice_report(sl)) as writer:
             with _first_ctrl_c_stops(search):
                 try:
                     writer.write_many(with_progress(search.run(materialize=True)))
@@ -142,7 +153,8 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
                 for seq, item in enumerate(search.items(materialize=True, start=start), start=first):
                     if item.regions:
                         with atomic_output(out / shard_name(seq)) as tmp:
-                            write_regions(tmp, item.regions, network, domain, lower_dim, counts=item.counts)
+                            write_regions(tmp, item.regions, network, domain, lower_dim, counts=item.counts,
+                                          pattern_columns=pattern_columns, slice=slice_report(sl))
             except KeyboardInterrupt:
                 interrupted = True
         if interrupted or search.stop_reason == "interrupted":
@@ -151,10 +163,12 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
         rows, files = counts["patterns"], len(write_manifest(out, search.complete, counts))
     report = {"output": str(out), "rows": rows, "files": files, "regions": counts["regions"],
               "patterns": counts["patterns"], "complete": search.complete, "stop_reason": search.stop_reason,
-              "seconds": round(counts["seconds"], 3), "engine": engine_note(search)}
+              "seconds": round(counts["seconds"], 3), "slice": slice_report(sl), "engine": engine_note(search)}
     if as_json:
         click.echo(json.dumps(report))
     else:
+        if sl is not None:
+            click.echo(f"slice     {sl.describe()}")
         click.echo(f"wrote     {out}: {rows} rows in {files} file(s), {counts['seconds']:.2f} s")
         click.echo(f"engine    {report['engine']}")
         if not search.complete:

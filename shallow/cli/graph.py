@@ -9,6 +9,7 @@ import click
 
 from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, \
     network_argument, option, solver_option
+from shallow.cli.slice_options import apply_slice, slice_options
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -65,6 +66,7 @@ def node_link(g: nx.Graph) -> dict:
 @command("Export the region adjacency graph.")
 @network_argument
 @domain_options
+@slice_options
 @solver_option
 @option("-o", "--output", heading="Output", required=True, type=click.Path(dir_okay=False),
         help="G.graphml (GraphML) or G.json (networkx node-link JSON).")
@@ -72,23 +74,30 @@ def node_link(g: nx.Graph) -> dict:
 def graph(net, box, unbounded, polytope, solver, output):
     """Write the adjacency graph of NET's regions over the domain: one node per
     region, one edge per shared facet (labelled with the neurons that flip), and each
-    region's linear piece (adjacent regions with equal affine maps share a piece)."""
+    region's linear piece (adjacent regions with equal affine maps share a piece).
+    With --through or --origin/--directions, the graph of the regions on that slice
+    (witnesses, facet points and maps in slice coordinates; the graph's attributes
+    hold the slice)."""
     import networkx as nx
 
     from enumerator.files import atomic_output
     from enumerator.graph import region_graph
 
-    network = load_network(net)
-    domain = build_domain(network.n_inputs, box, unbounded, polytope)
+    full = load_network(net)
+    network, domain, sl = apply_slice(full, build_domain(full.n_inputs, box, unbounded, polytope))
     g = region_graph(network, all_regions(network, domain, solver), domain, backend=solver)
     as_json = output.lower().endswith(".json")
     plain = graph_for_export(g, json_ready=as_json)
     plain.graph.update(network=str(net), domain=domain.describe())
+    if sl is not None:  # GraphML holds scalars only: the slice as one JSON string there
+        meta = sl.to_metadata()
+        plain.graph.update(slice=meta if as_json else json.dumps(meta))
     with atomic_output(output) as tmp:
         if as_json:
             tmp.write_text(json.dumps(node_link(plain)))
         else:
             nx.write_graphml(plain, tmp)
     n_pieces = len(set(nx.get_node_attributes(plain, "piece").values()))
-    click.echo(f"wrote {output}: {g.number_of_nodes()} regions, {g.number_of_edges()} facets shared, "
+    where = "" if sl is None else f" on the {sl.describe()}"
+    click.echo(f"wrote {output}: {g.number_of_nodes()} regions{where}, {g.number_of_edges()} facets shared, "
                f"{n_pieces} pieces")

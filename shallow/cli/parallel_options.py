@@ -9,6 +9,8 @@ imported only when a command builds its engine.
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from shallow.cli.options import option
@@ -76,6 +78,10 @@ def build_engine(workers: int | str | None, scheduler: str | None, dask_local: i
             import_distributed()
         except ImportError as exc:
             raise click.ClickException(str(exc)) from None
+        ctx = click.get_current_context(silent=True)
+        if ctx is None or not ctx.find_root().meta.get("relu_shallow.verbose"):
+            # Dask logs every scheduler and worker event at INFO; keep stderr to our own lines unless -v
+            logging.getLogger("distributed").setLevel(logging.WARNING)
         return DaskEngine(scheduler=scheduler, local_workers=dask_local)
     return None
 

@@ -23,7 +23,9 @@ def rules(net, output, merge, box, unbounded, polytope, solver):
     """Write one rule per region of NET over the domain ("if these neuron
     inequalities hold then y = C x + d"), keeping only the inequalities of the region's
     facets (the others are redundant in the domain); --merge joins adjacent regions
-    with equal maps into one rule with alternative conditions."""
+    with equal maps into one rule with alternative conditions.  Each rule names the
+    class it predicts (argmax of the outputs; y > 0 for one output), or the classes
+    where a decision boundary crosses it."""
     from enumerator.files import atomic_output
     from enumerator.graph import region_graph
     from shallow.rules import build_rules, rules_json, rules_markdown
@@ -31,7 +33,7 @@ def rules(net, output, merge, box, unbounded, polytope, solver):
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     graph = region_graph(network, all_regions(network, domain, solver), domain, backend=solver)
-    found = build_rules(graph, merge=merge)
+    found = build_rules(graph, merge=merge, domain=domain, backend=solver)
     as_json = output is not None and output.lower().endswith(".json")
     text = json.dumps(rules_json(found, domain)) if as_json else rules_markdown(found, domain, f"Rules of {net}")
     if output is None:
