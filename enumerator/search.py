@@ -566,7 +566,9 @@ class RegionSearch:
 
     def _run_core(self, materialize: bool, start: list[Subtree] | None):
         from enumerator.core.driver import CoreRun
+        from enumerator.kernel_cache import ensure_compiled
 
+        ensure_compiled()  # a first compile is not search time
         self._count = _Counters()
         self._sub_heuristics = {}
         self._t0 = time.perf_counter()
