@@ -615,8 +615,10 @@ class RegionSearch:
         self._cuts = np.zeros(N, dtype=bool)  # by neuron
         self._order = np.arange(N)  # neuron decided at each depth
         self._count = _Counters()
-        self._calls = HeuristicCalls(self.options.heuristics, self.domain, self.options.tolerances, net.n_inputs)
         self._t0 = time.perf_counter()
+        limit = self.options.time_limit
+        self._calls = HeuristicCalls(self.options.heuristics, self.domain, self.options.tolerances, net.n_inputs,
+                                     deadline=None if limit is None else self._t0 + limit)
         self._stop_requested = False
         self.complete, self.stop_reason, self.pending = False, "running", None
         count = self._count
