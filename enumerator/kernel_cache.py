@@ -61,7 +61,7 @@ def cache_root() -> Path | None:
     None when the user's ``NUMBA_CACHE_DIR`` decides (numba's own rule then applies)."""
     own = os.environ.get(CACHE_ENV)
     if own:
-        return Path(own).expanduser()
+        return Path(own).expanduser().absolute()
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
     return _platform_cache_home() / "relu-shallow"

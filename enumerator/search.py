@@ -568,11 +568,11 @@ class RegionSearch:
         from enumerator.core.driver import CoreRun
         from enumerator.kernel_cache import ensure_compiled
 
-        ensure_compiled()  # a first compile is not search time
         self._count = _Counters()
         self._sub_heuristics = {}
-        self._t0 = time.perf_counter()
         self._stop_requested = False
+        ensure_compiled()  # a first compile is not search time (a Ctrl-C meanwhile still stops the run)
+        self._t0 = time.perf_counter()
         self.complete, self.stop_reason, self.pending = False, "running", None
         self._core = CoreRun(self)
         try:
