@@ -90,9 +90,9 @@ def test_an_incomplete_or_full_dimensional_file_does_not_convert(tmp_path):
     r = runner.invoke(cli, ["enumerate", str(tmp_path / "net.npz"), "-o", str(tmp_path / "part.parquet"),
                             "--max-regions", "10", "--lower-dim"])
     assert r.exit_code == exits.INCOMPLETE and "INCOMPLETE (max_regions)" in r.output
-    assert not RegionStore(tmp_path / "part.parquet").complete
+    assert not RegionStore(tmp_path / "part.partial.parquet").complete
     r = runner.invoke(cli, ["convert", str(tmp_path / "net.npz"), "-o", str(tmp_path / "s.npz"),
-                            "--regions", str(tmp_path / "part.parquet")])
+                            "--regions", str(tmp_path / "part.partial.parquet")])
     assert r.exit_code == exits.ERROR and "did not finish" in r.output
     runner.invoke(cli, ["enumerate", str(tmp_path / "net.npz"), "-o", str(tmp_path / "full.parquet")])
     r = runner.invoke(cli, ["convert", str(tmp_path / "net.npz"), "-o", str(tmp_path / "s.npz"),

@@ -20,6 +20,10 @@ reached: ``regions`` and ``patterns`` are lower bounds and no shallow network is
 the same content (SHA-256) and runs only the other models; the settings (domain,
 solver, limits) must be those of the recorded run.
 
+Workers die with the coordinator (:mod:`shallow.cli.lifeline`): a batch killed in any
+way, SIGKILL included, leaves no worker running or writing.  A dangling symbolic link
+with a model suffix inside a folder gets a ``failed`` row naming its missing target.
+
 Exit codes (:mod:`shallow.cli.exits`): 0 every model ``ok``; 1 some model ``failed`` or
 ``unsupported``; 3 none of those, but some model ``timeout`` / ``incomplete`` or the
 batch was interrupted (Ctrl-C: running workers are killed, their models stay to do).
@@ -45,6 +49,7 @@ from tqdm import tqdm
 from enumerator.files import atomic_output
 from enumerator.loaders import FORMATS
 from shallow.cli import exits
+from shallow.cli.lifeline import die_with, lifeline
 from shallow.cli.options import command, domain_options, option, solver_option
 
 __all__ = ["FIELDS", "BatchSettings", "Job", "convert_model", "find_models", "batch"]
@@ -86,12 +91,14 @@ class Job:
 
 def find_models(paths, outdir: Path) -> list[Path]:
     """Model files: each file given, and every file with a model suffix under each
-    folder (recursively, sorted), except files inside ``outdir``."""
+    folder (recursively, sorted), except files inside ``outdir``.  A dangling symbolic
+    link with a model suffix is kept (its row says the target is missing)."""
     out, seen = [], set()
     out_abs = outdir.resolve()
     for p in map(Path, paths):
         found = [p] if not p.is_dir() else sorted(
-            f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in _SUFFIXES
+            f for f in p.rglob("*") if (f.is_file() or f.is_symlink() and not f.exists())
+            and f.suffix.lower() in _SUFFIXES
             and out_abs not in f.resolve().parents)
         for f in found:
             if f.resolve() not in seen:
@@ -134,6 +141,8 @@ def convert_model(job: Job, settings: BatchSettings) -> dict:
     t0 = time.perf_counter()
     row = {k: None for k in FIELDS} | {"file": job.file, "sha256": job.sha256, "status": "failed", "error": ""}
     try:
+        if not os.path.exists(job.file) and os.path.islink(job.file):
+            raise OSError(f"{job.file}: dangling symbolic link (its target {os.readlink(job.file)} does not exist)")
         row["format"] = format_of(job.file)
         network = load_network(job.file, arch=settings.arch if row["format"] in ("torch", "safetensors") else None)
         row["architecture"] = network.architecture
@@ -170,7 +179,8 @@ def _noop() -> None:
     pass
 
 
-def _worker(conn, job: Job, settings: BatchSettings) -> None:
+def _worker(conn, alive, job: Job, settings: BatchSettings) -> None:
+    die_with(alive)  # no orphan keeps running or writes output
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
     conn.send(convert_model(job, settings))
     conn.close()
@@ -187,13 +197,14 @@ class _Pool:
                 {m for f in formats for m in _PRELOAD.get(f, ())}))
         self.settings, self.workers, self.timeout = settings, workers, timeout
         self.running: dict = {}  # process -> (job, receiving end, start time)
+        self._alive, self._alive_w = lifeline(self.ctx)  # the writing end closes only when we end
         warm = self.ctx.Process(target=_noop, daemon=True)  # the server's imports do not count as model time
         warm.start()
         warm.join()
 
     def start(self, job: Job) -> None:
         recv, send = self.ctx.Pipe(duplex=False)
-        proc = self.ctx.Process(target=_worker, args=(send, job, self.settings), daemon=True)
+        proc = self.ctx.Process(target=_worker, args=(send, self._alive, job, self.settings), daemon=True)
         proc.start()
         send.close()
         self.running[proc] = (job, recv, time.monotonic())

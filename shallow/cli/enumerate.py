@@ -1,7 +1,9 @@
 """``relu-shallow enumerate``: stream every region of a network to Parquet on disk.
 
-``-o FILE.parquet`` writes one file (atomically: it appears only when the run ends);
-any other ``-o`` is a directory of shards, one per finished work item
+``-o FILE.parquet`` writes one file, atomically and only for a complete run; a run that
+ends early (a limit, or a first Ctrl-C) leaves its rows in ``FILE.partial.parquet``
+instead (metadata ``complete`` false), never under the final name, and a second
+Ctrl-C leaves no file.  Any other ``-o`` is a directory of shards, one per finished work item
 (``part-NNNNNN.parquet``, each written atomically), with ``checkpoint.json`` saved
 every ``--checkpoint-every`` seconds and a ``manifest.json`` at the end.  A directory
 run killed in any way continues with ``--resume``: shards numbered at or past the
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from enumerator.files import OutputPathError, check_output, check_output_folder
 from enumerator.regionstore import PATTERN_COLUMNS
 from shallow.cli import exits
 from shallow.cli.options import (
@@ -69,6 +72,28 @@ def _prepare_directory(out: Path, resume: bool, network, domain, lower_dim: bool
     return before, start, done
 
 
+def partial_path(out: Path) -> Path:
+    """Where a single-file run that ends early leaves its rows: ``F.partial.parquet``."""
+    return out.with_name(f"{out.stem}.partial{out.suffix}")
+
+
+def _check_outputs(output: str, inputs: list) -> tuple[Path, bool]:
+    """``(output path, single file?)``, checked before any work: no input is
+    overwritten, a file's folder is writable, a shard directory is not a file (usage
+    error, exit 2)."""
+    out = Path(output)
+    single = out.suffix == ".parquet"
+    try:
+        if single:
+            check_output(out, inputs, option="--output")
+            check_output(partial_path(out), inputs, option="--output (partial rows)")
+        else:
+            check_output_folder(out, inputs, option="--output")
+    except OutputPathError as exc:
+        raise click.UsageError(str(exc)) from None
+    return out, single
+
+
 def _first_ctrl_c_stops(search):
     """Ctrl-C handling of the other commands: the first asks ``search`` to stop at its
     next item, a second raises KeyboardInterrupt."""
@@ -103,7 +128,9 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
     Each row: packed pattern, witness, slack, the affine map C, d and the cut flags;
     the constraint rows A, c are rebuilt from the pattern with the network when read
     (enumerator.regionstore).  Ctrl-C stops at the next item (exit 3; a directory run
-    resumes with --resume); a second Ctrl-C aborts (exit 130).
+    resumes with --resume); a second Ctrl-C aborts (exit 130).  A FILE.parquet is
+    written only by a complete run: one that ends early (a limit or Ctrl-C) leaves
+    its rows in FILE.partial.parquet.
     With --through or --origin/--directions, stores the regions of NET on that slice
     (those of the restricted network, in slice coordinates; the file's metadata holds
     the slice).
@@ -116,13 +143,12 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
     from shallow.conversion import engine_note
 
     require_parquet()
+    out, single = _check_outputs(output, [net, polytope])
     full = load_network(net)
     network, domain, sl = apply_slice(full, build_domain(full.n_inputs, box, unbounded, polytope))
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             **heuristic_settings(enabled, disabled))
     engine = build_engine(workers, scheduler, dask_local)
-    out = Path(output)
-    single = out.suffix == ".parquet"
     if single and resume:
         raise click.UsageError("--resume needs a directory output (a single .parquet file is written at the end)")
     interrupted = False
@@ -130,8 +156,10 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
         search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
                   ParallelSearch(network, domain, engine, backend=solver, options=options,
                                  budget=item_budget(item_seconds)))
-        with atomic_output(out) as tmp, RegionWriter(tmp, network, domain, lower_dim, pattern_columns=pattern_columns,
-                                                     slice=slice_report(sl)) as writer:
+        partial = partial_path(out)
+        with atomic_output(partial) as tmp, RegionWriter(tmp, network, domain, lower_dim,
+                                                         pattern_columns=pattern_columns,
+                                                         slice=slice_report(sl)) as writer:
             with _first_ctrl_c_stops(search):
                 try:
                     writer.write_many(with_progress(search.run(materialize=True)))
@@ -142,6 +170,8 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
             if interrupted:
                 sys.exit(exits.ABORTED)  # leaves no file behind
             writer.close(search.complete, counts)
+        if search.complete:  # only a complete file gets the final name
+            partial.replace(out)
         rows, files = writer.rows, 1
     else:
         before, start, first = _prepare_directory(out, resume, network, domain, lower_dim)
@@ -161,7 +191,8 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
             sys.exit(exits.ABORTED)  # the last periodic checkpoint stays valid
         counts = search.checkpoint_counts()
         rows, files = counts["patterns"], len(write_manifest(out, search.complete, counts))
-    report = {"output": str(out), "rows": rows, "files": files, "regions": counts["regions"],
+    written = out if not single or search.complete else partial
+    report = {"output": str(written), "rows": rows, "files": files, "regions": counts["regions"],
               "patterns": counts["patterns"], "complete": search.complete, "stop_reason": search.stop_reason,
               "seconds": round(counts["seconds"], 3), "slice": slice_report(sl), "engine": engine_note(search)}
     if as_json:
@@ -169,9 +200,10 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
     else:
         if sl is not None:
             click.echo(f"slice     {sl.describe()}")
-        click.echo(f"wrote     {out}: {rows} rows in {files} file(s), {counts['seconds']:.2f} s")
+        click.echo(f"wrote     {written}: {rows} rows in {files} file(s), {counts['seconds']:.2f} s")
         click.echo(f"engine    {report['engine']}")
         if not search.complete:
-            click.echo(f"INCOMPLETE ({search.stop_reason})" + ("" if single else "; continue with --resume"))
+            click.echo(f"INCOMPLETE ({search.stop_reason})" + (f"; {out} not written" if single else
+                                                                 "; continue with --resume"))
     if not search.complete:
         sys.exit(exits.INCOMPLETE)

@@ -24,9 +24,22 @@ DEFAULT_M_TEXT = "1e6"
 def export(shallow_path, output, fmt, M):
     """Write SHALLOW.npz as an ordinary ReLU network with infinity replaced by M.
 
-    It equals the exact network except within about max(1, |f|)/M of a region
-    boundary (see shallow/export.py).  Needs the `onnx` or `torch` extra.  The file
-    is written atomically and never over the input.
+    Units are first rescaled by powers of two (exact), so that every input of
+    the domain's box where it differs from the exact network lies within 1/M of
+    the boundary of its region (see shallow/export.py).  Needs the `onnx` or
+    `torch` extra.  The file is written atomically and never over the input.
+
+    \b
+    A torch file is a state dict of float64 tensors (a Sequential
+    Linear-ReLU-Linear-ReLU-Linear: keys 0.weight ... 4.bias); load it safely:
+      state = torch.load("s.pt", weights_only=True)
+      sizes = [state["0.weight"].shape[1]] + [state[f"{i}.weight"].shape[0] for i in (0, 2, 4)]
+      model = torch.nn.Sequential(
+          torch.nn.Linear(sizes[0], sizes[1], dtype=torch.float64), torch.nn.ReLU(),
+          torch.nn.Linear(sizes[1], sizes[2], dtype=torch.float64), torch.nn.ReLU(),
+          torch.nn.Linear(sizes[2], sizes[3], dtype=torch.float64))
+      model.load_state_dict(state)
+    or shallow.export.load_torch("s.pt").
     """
     from shallow import export as exporting
     from shallow.io import load_shallow
