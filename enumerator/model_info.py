@@ -11,6 +11,8 @@ ReLU kept as a hidden layer.
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from os import PathLike
 
@@ -102,9 +104,32 @@ def _layers(network: ReLUNetwork) -> tuple[LayerInfo, ...]:
     return tuple(layers)
 
 
-def _notes(network: ReLUNetwork, model, fmt: str) -> tuple[str, ...]:
-    """What the loader left out, or kept in a form the user may not expect."""
-    notes = []
+class _Collect(logging.Handler):
+    """Keeps the messages of the loaders' logger (e.g. a dropped final Sigmoid/Softmax)."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _loader_messages():
+    """Collect what the loaders log while the model is read (the ``enumerator.loaders`` logger)."""
+    handler, logger = _Collect(), logging.getLogger("enumerator.loaders")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def _notes(network: ReLUNetwork, model, fmt: str, logged: list[str]) -> tuple[str, ...]:
+    """What the loader left out (``logged``: its own notes, e.g. a dropped final
+    Sigmoid/Softmax), or kept in a form the user may not expect."""
+    notes = list(logged)
     activation = getattr(model, "out_activation_", None) if is_model_object(model) else None
     if activation not in (None, "identity"):
         notes.append(f"final activation dropped: the {type(model).__name__}'s output activation '{activation}' "
@@ -152,7 +177,8 @@ def inspect_model(model, *, format: str | None = None, arch: str | None = None) 
     >>> [(li.name, li.shapes) for li in info.layers], info.parameters
     ([('layer 0', {'W0': (3, 2), 'b0': (3,)}), ('output', {'W1': (1, 3), 'b1': (1,)})], 13)
     """
-    network = as_network(model, format=format, arch=arch)
+    with _loader_messages() as logged:
+        network = as_network(model, format=format, arch=arch)
     if isinstance(model, (str, PathLike)):
         from enumerator.loaders import format_of
 
@@ -161,4 +187,4 @@ def inspect_model(model, *, format: str | None = None, arch: str | None = None) 
         source, fmt = f"{type(model).__name__} in memory", "memory"
     layers = _layers(network)
     return ModelInfo(source, fmt, network.architecture, network.n_inputs, network.n_outputs, network.n_neurons,
-                     sum(li.parameters for li in layers), layers, _notes(network, model, fmt), network)
+                     sum(li.parameters for li in layers), layers, _notes(network, model, fmt, logged), network)

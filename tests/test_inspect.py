@@ -98,3 +98,20 @@ def _saved(path, tmp_path):
     out = tmp_path / "read.npz"
     assert CliRunner().invoke(cli, ["inspect", str(path), "-o", str(out)]).exit_code == 0
     return out
+
+
+def test_inspect_names_a_dropped_final_sigmoid_and_reads_the_logits(tmp_path):
+    """A classifier ending in Sigmoid: inspect says the Sigmoid was dropped, and the saved
+    network computes the torch model's logits (its forward pass without the Sigmoid)."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1), nn.Sigmoid()).eval()
+    zoo.save_pt2(model, tmp_path / "clf.pt2", 2)
+    result = CliRunner().invoke(cli, ["inspect", str(tmp_path / "clf.pt2"), "-o", str(tmp_path / "clf"), "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output.strip().splitlines()[-1])
+    assert any("dropped the final Sigmoid" in note for note in info["notes"]), info["notes"]
+    saved = ReLUNetwork.from_npz(tmp_path / "clf.npz")
+    np.testing.assert_allclose(saved(X), zoo.torch_forward(model[:-1], X), rtol=1e-6, atol=1e-6)
