@@ -19,7 +19,6 @@ Return codes of :func:`dual_simplex`:
 ``OK`` optimal basis (primal feasible within ``ptol``); ``DUAL_UNBOUNDED`` no entering
 variable (the LP would be infeasible; never certified here); ``ITERATIONS`` iteration
 limit; ``SINGULAR`` basis matrix numerically singular or pivot inconsistent;
-``NOT_DUAL_FEASIBLE`` the start basis is not dual feasible and no bound flip fixes it;
 ``UNBOUNDED_VARIABLE`` a nonbasic variable has no finite bound to rest on; ``DRIFT``
 the basic values recomputed at the end leave their bounds by more than ``ptol``.
 """
@@ -29,12 +28,12 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["OK", "DUAL_UNBOUNDED", "ITERATIONS", "SINGULAR", "NOT_DUAL_FEASIBLE", "UNBOUNDED_VARIABLE",
+__all__ = ["OK", "DUAL_UNBOUNDED", "ITERATIONS", "SINGULAR", "UNBOUNDED_VARIABLE",
            "DRIFT", "CODE_NAMES", "dual_simplex", "slack_bounds"]
 
-OK, DUAL_UNBOUNDED, ITERATIONS, SINGULAR, NOT_DUAL_FEASIBLE, UNBOUNDED_VARIABLE, DRIFT = 0, 1, 2, 3, 4, 5, 6
-CODE_NAMES = ("optimal", "dual unbounded", "iteration limit", "singular basis", "start not dual feasible",
-              "variable without a finite bound", "drift")
+OK, DUAL_UNBOUNDED, ITERATIONS, SINGULAR, UNBOUNDED_VARIABLE, DRIFT = 0, 1, 2, 3, 4, 5
+CODE_NAMES = ("optimal", "dual unbounded", "iteration limit", "singular basis", "variable without a finite bound",
+              "drift")
 
 REFACTOR = 32
 _EPS = np.finfo(np.float64).eps
@@ -104,18 +103,23 @@ def _factor(A, ns, m, head, Binv):
 @nb.njit(cache=True)
 def _values(A, ns, m, head, lo, up, cost, status, xv, Binv, pi, d):
     """From ``head``/``status`` and Binv: nonbasic values at their bounds, basic
-    values, duals ``pi`` and reduced costs ``d``."""
+    values, duals ``pi`` and reduced costs ``d`` (``cost`` over all variables)."""
     N = ns + m
     r = np.zeros(m)
+    xn = np.zeros(ns)  # nonbasic structural values (0 for basic ones), for row-wise products
     for v in range(N):
         if status[v] == 0:
             continue
         xv[v] = lo[v] if status[v] == 1 else up[v]
         if v < ns:
-            for i in range(m):
-                r[i] += A[i, v] * xv[v]
+            xn[v] = xv[v]
         else:
             r[v - ns] -= xv[v]
+    for i in range(m):
+        s = 0.0
+        for v in range(ns):
+            s += A[i, v] * xn[v]
+        r[i] += s
     for k in range(m):
         s = 0.0
         for i in range(m):
@@ -124,20 +128,20 @@ def _values(A, ns, m, head, lo, up, cost, status, xv, Binv, pi, d):
     for i in range(m):
         s = 0.0
         for k in range(m):
-            v = head[k]
-            if v < ns:
-                s += cost[v] * Binv[k, i]
+            s += cost[head[k]] * Binv[k, i]
         pi[i] = s
+    for v in range(ns):
+        d[v] = cost[v]
+    for i in range(m):
+        pv = pi[i]
+        if pv != 0.0:
+            for v in range(ns):
+                d[v] -= pv * A[i, v]
     for v in range(N):
         if status[v] == 0:
             d[v] = 0.0
-        elif v < ns:
-            s = cost[v]
-            for i in range(m):
-                s -= pi[i] * A[i, v]
-            d[v] = s
-        else:
-            d[v] = pi[v - ns]
+        elif v >= ns:
+            d[v] = cost[v] + pi[v - ns]
 
 
 @nb.njit(cache=True)
@@ -163,8 +167,64 @@ def _extend_inverse(A, ns, m, k, head, Binv_in, Binv):
 
 
 @nb.njit(cache=True)
+def _bound_flipping(cand, ratio, nc, alpha, lo, up, slope, flips):
+    """Bound-flipping ratio test: pass the candidates in order of their step
+    ``ratio`` (boxed ones move to their other bound, written to ``flips``) while the
+    leaving variable's infeasibility ``slope`` stays positive; among the candidates
+    tied with the breakpoint the largest pivot enters.  Ties are passed in index
+    order.  The first rounds pick the next ratio by a linear scan (few flips is the
+    common case), then the rest is sorted.
+
+    Returns (entering variable or -1 if every candidate is passed, number of flips).
+    """
+    nflip = 0
+    for _ in range(8):
+        rmin = np.inf
+        for c in range(nc):
+            rmin = min(rmin, ratio[c])
+        if rmin == np.inf:
+            return -1, nflip
+        for c in range(nc):
+            if ratio[c] > rmin + 1e-12:
+                continue
+            v = cand[c]
+            red = abs(alpha[v]) * (up[v] - lo[v])
+            if not slope - red > 0.0:  # the breakpoint: the largest pivot among the rest of the tie
+                q_in, qbest = -1, 0.0
+                for c2 in range(c, nc):
+                    w = cand[c2]
+                    if ratio[c2] <= rmin + 1e-12 and abs(alpha[w]) > qbest:
+                        q_in, qbest = w, abs(alpha[w])
+                return q_in, nflip
+            flips[nflip] = v
+            nflip += 1
+            slope -= red
+            ratio[c] = np.inf
+    order = np.argsort(ratio[:nc])
+    c = 0
+    while c < nc and ratio[order[c]] < np.inf:
+        v = cand[order[c]]
+        red = abs(alpha[v]) * (up[v] - lo[v])
+        if not slope - red > 0.0:
+            break
+        flips[nflip] = v
+        nflip += 1
+        slope -= red
+        c += 1
+    if c == nc or ratio[order[c]] == np.inf:
+        return -1, nflip
+    r0, q_in, qbest = ratio[order[c]], -1, 0.0
+    while c < nc and ratio[order[c]] <= r0 + 1e-12:
+        v = cand[order[c]]
+        if abs(alpha[v]) > qbest:
+            q_in, qbest = v, abs(alpha[v])
+        c += 1
+    return q_in, nflip
+
+
+@nb.njit(cache=True)
 def dual_simplex(A, rlo, rup, clo, cup, cost, m, k, head_in, status_in, Binv_in, age_in, max_iter, bland_after,
-                 ptol, dtol):
+                 ptol, dtol, pert):
     """Solve the LP from a dual-feasible basis of its first ``k <= m`` rows.
 
     The start basis is ``head_in[:k]`` and ``status_in[:ns + k]``, with inverse
@@ -175,8 +235,9 @@ def dual_simplex(A, rlo, rup, clo, cup, cost, m, k, head_in, status_in, Binv_in,
     boxed variable whose reduced cost has the wrong sign is moved to its other bound.
 
     Leaving row: largest squared infeasibility over the squared norm of its row of
-    B^-1 (dual steepest edge, exact weights); entering column: Harris' two-pass ratio
-    test.  After ``bland_after`` iterations both choices follow Bland's rule (smallest
+    B^-1 (dual steepest edge, exact weights); entering column: the bound-flipping ratio
+    test (boxed candidates passed on the way move to their other bound; among ties
+    the largest pivot enters).  After ``bland_after`` iterations both choices follow Bland's rule (smallest
     index), which cannot cycle.
 
     Returns
@@ -212,6 +273,17 @@ def dual_simplex(A, rlo, rup, clo, cup, cost, m, k, head_in, status_in, Binv_in,
             status[v] = 1
         if status[v] != 0 and not np.isfinite(xv[v] + (lo[v] if status[v] == 1 else up[v])):
             return UNBOUNDED_VARIABLE, 0, head, status, Binv, 0, xv, pi
+    # with pert > 0 the zero costs are perturbed (towards dual feasibility of the start
+    # basis) against dual degeneracy; a primal phase with the true costs ends the solve
+    ct = np.zeros(N)  # the true costs over all variables (logicals cost nothing)
+    for v in range(ns):
+        ct[v] = cost[v]
+    cw = ct.copy()
+    if pert > 0.0:
+        for v in range(ns):
+            if cost[v] == 0.0:
+                e = pert * (1.0 + ((v * 0.6180339887498949) % 1.0))
+                cw[v] = -e if status[v] == 2 else e
     age = age_in
     if age >= REFACTOR:
         age = 0
@@ -219,21 +291,31 @@ def dual_simplex(A, rlo, rup, clo, cup, cost, m, k, head_in, status_in, Binv_in,
             return SINGULAR, 0, head, status, Binv, 0, xv, pi
     else:
         _extend_inverse(A, ns, m, k, head, Binv_in, Binv)
-    _values(A, ns, m, head, lo, up, cost, status, xv, Binv, pi, d)
-    flipped = False
+    _values(A, ns, m, head, lo, up, cw, status, xv, Binv, pi, d)
+    # a boxed nonbasic variable whose reduced cost has the wrong sign moves to its
+    # other bound; any other one gets its cost shifted to make that reduced cost zero
+    # (the primal phase at the end then restores the true costs)
+    flipped, shifted = False, False
     for v in range(N):
         if status[v] == 1 and d[v] < -dtol:
-            if not np.isfinite(up[v]):
-                return NOT_DUAL_FEASIBLE, 0, head, status, Binv, age, xv, pi
-            status[v], flipped = 2, True
+            if np.isfinite(up[v]):
+                status[v], flipped = 2, True
+            else:
+                cw[v] -= d[v]
+                d[v], shifted = 0.0, True
         elif status[v] == 2 and d[v] > dtol:
-            if not np.isfinite(lo[v]):
-                return NOT_DUAL_FEASIBLE, 0, head, status, Binv, age, xv, pi
-            status[v], flipped = 1, True
+            if np.isfinite(lo[v]):
+                status[v], flipped = 1, True
+            else:
+                cw[v] -= d[v]
+                d[v], shifted = 0.0, True
     if flipped:
-        _values(A, ns, m, head, lo, up, cost, status, xv, Binv, pi, d)
+        _values(A, ns, m, head, lo, up, cw, status, xv, Binv, pi, d)
 
     alpha = np.zeros(N)
+    cand = np.empty(N, dtype=np.int64)
+    ratio = np.empty(N)
+    flips = np.empty(N, dtype=np.int64)
     col = np.empty(m)
     acol = np.empty(m)
     it = 0
@@ -265,66 +347,73 @@ def dual_simplex(A, rlo, rup, clo, cup, cost, m, k, head_in, status_in, Binv_in,
             return ITERATIONS, it, head, status, Binv, age, xv, pi
         it += 1
         # row p of the tableau over the nonbasic variables
+        for v in range(ns):
+            alpha[v] = 0.0
+        for i in range(m):
+            bp = Binv[p, i]
+            if bp != 0.0:
+                for v in range(ns):
+                    alpha[v] += bp * A[i, v]
         amax = 0.0
         for v in range(N):
             if status[v] == 0:
                 alpha[v] = 0.0
                 continue
-            if v < ns:
-                s = 0.0
-                for i in range(m):
-                    s += Binv[p, i] * A[i, v]
-            else:
-                s = -Binv[p, v - ns]
-            alpha[v] = s
-            amax = max(amax, abs(s))
+            if v >= ns:
+                alpha[v] = -Binv[p, v - ns]
+            amax = max(amax, abs(alpha[v]))
         sgn = 1.0 if to_upper else -1.0
         piv_tol = 1e-9 * max(1.0, amax)
-        # Harris pass 1: the largest step keeping every reduced cost within dtol
-        theta_max = np.inf
+        # candidates: nonbasic variables whose reduced cost reaches zero as the dual
+        # step grows, with the step |d| / |alpha| at which it does
+        nc = 0
         for v in range(N):
             st = status[v]
             if st == 0 or lo[v] == up[v]:
                 continue
             a = sgn * alpha[v]
             if st == 1 and a > piv_tol:
-                theta_max = min(theta_max, (d[v] + dtol) / a)
+                cand[nc], ratio[nc] = v, max(d[v], 0.0) / a
+                nc += 1
             elif st == 2 and a < -piv_tol:
-                theta_max = min(theta_max, (d[v] - dtol) / a)
-        if theta_max == np.inf:
+                cand[nc], ratio[nc] = v, max(-d[v], 0.0) / -a
+                nc += 1
+        if nc == 0:
             return DUAL_UNBOUNDED, it, head, status, Binv, age, xv, pi
-        # pass 2: among the ratios within theta_max the largest pivot (Bland: the
-        # smallest index among the smallest ratios)
-        q_in, qbest = -1, 0.0
-        if it > bland_after:
+        q_in, nflip = -1, 0
+        if it > bland_after:  # Bland: the smallest index among the smallest steps, no flips
             rmin = np.inf
-            for v in range(N):
-                st = status[v]
-                if st == 0 or lo[v] == up[v]:
-                    continue
-                a = sgn * alpha[v]
-                if (st == 1 and a > piv_tol) or (st == 2 and a < -piv_tol):
-                    rmin = min(rmin, max(d[v] / a, 0.0))
-            for v in range(N):
-                st = status[v]
-                if st == 0 or lo[v] == up[v]:
-                    continue
-                a = sgn * alpha[v]
-                if (st == 1 and a > piv_tol) or (st == 2 and a < -piv_tol):
-                    if max(d[v] / a, 0.0) <= rmin + 1e-12:
-                        q_in = v
-                        break
+            for c in range(nc):
+                rmin = min(rmin, ratio[c])
+            for c in range(nc):
+                if ratio[c] <= rmin + 1e-12:
+                    q_in = cand[c]
+                    break
         else:
-            for v in range(N):
-                st = status[v]
-                if st == 0 or lo[v] == up[v]:
-                    continue
-                a = sgn * alpha[v]
-                if (st == 1 and a > piv_tol) or (st == 2 and a < -piv_tol):
-                    if d[v] / a <= theta_max and abs(a) > qbest:
-                        q_in, qbest = v, abs(a)
-        if q_in < 0:
-            return DUAL_UNBOUNDED, it, head, status, Binv, age, xv, pi
+            q_in, nflip = _bound_flipping(cand, ratio, nc, alpha, lo, up, abs(xv[head[p]] - target), flips)
+            if q_in < 0:
+                return DUAL_UNBOUNDED, it, head, status, Binv, age, xv, pi
+        if nflip > 0:
+            for i in range(m):
+                col[i] = 0.0
+            for f in range(nflip):
+                v = flips[f]
+                if status[v] == 1:
+                    newx, status[v] = up[v], 2
+                else:
+                    newx, status[v] = lo[v], 1
+                dx = newx - xv[v]
+                xv[v] = newx
+                if v < ns:
+                    for i in range(m):
+                        col[i] += A[i, v] * dx
+                else:
+                    col[v - ns] -= dx
+            for q in range(m):
+                s = 0.0
+                for i in range(m):
+                    s += Binv[q, i] * col[i]
+                xv[head[q]] -= s
         # column of the entering variable and a consistency check of the pivot
         _column(A, q_in, ns, m, col)
         for i in range(m):
@@ -366,13 +455,92 @@ def dual_simplex(A, rlo, rup, clo, cup, cost, m, k, head_in, status_in, Binv_in,
             age = 0
             if not _factor(A, ns, m, head, Binv):
                 return SINGULAR, it, head, status, Binv, age, xv, pi
-            _values(A, ns, m, head, lo, up, cost, status, xv, Binv, pi, d)
-    _values(A, ns, m, head, lo, up, cost, status, xv, Binv, pi, d)
+            _values(A, ns, m, head, lo, up, cw, status, xv, Binv, pi, d)
+    if pert > 0.0 or shifted:
+        code, pit = _primal(A, ns, m, head, lo, up, ct, status, xv, Binv, pi, d, max_iter, ptol, dtol)
+        it += pit
+        age += pit
+        if code != OK:
+            return code, it, head, status, Binv, age, xv, pi
+        if age >= REFACTOR:
+            age = 0
+            if not _factor(A, ns, m, head, Binv):
+                return SINGULAR, it, head, status, Binv, age, xv, pi
+    _values(A, ns, m, head, lo, up, ct, status, xv, Binv, pi, d)
     for q in range(m):
         v = head[q]
         if xv[v] < lo[v] - ptol or xv[v] > up[v] + ptol:
             return DRIFT, it, head, status, Binv, age, xv, pi
     return OK, it, head, status, Binv, age, xv, pi
+
+
+@nb.njit(cache=True)
+def _primal(A, ns, m, head, lo, up, cost, status, xv, Binv, pi, d, max_iter, ptol, dtol):
+    """Primal simplex with bounded variables from a primal feasible basis (the end of
+    a perturbed dual phase) to one that is also dual feasible for ``cost``: entering
+    the largest reduced cost of the wrong sign (Bland after half of ``max_iter``),
+    leaving by the plain ratio test, or a bound flip of the entering variable.
+
+    Returns (code, pivots); ``Binv``, ``head``, ``status`` and ``xv`` are updated.
+    """
+    N = ns + m
+    col = np.empty(m)
+    acol = np.empty(m)
+    it = 0
+    while True:
+        _values(A, ns, m, head, lo, up, cost, status, xv, Binv, pi, d)
+        bland = it >= max_iter // 2
+        q, best = -1, dtol
+        for v in range(N):
+            st = status[v]
+            if st == 0 or lo[v] == up[v]:
+                continue
+            viol = -d[v] if st == 1 else d[v]
+            if viol > best:
+                q, best = v, viol
+                if bland:
+                    break
+        if q < 0:
+            return OK, it
+        if it >= max_iter:
+            return ITERATIONS, it
+        it += 1
+        sgn = 1.0 if status[q] == 1 else -1.0
+        _column(A, q, ns, m, col)
+        for i in range(m):
+            s = 0.0
+            for j in range(m):
+                s += Binv[i, j] * col[j]
+            acol[i] = s
+        tau, r, r_upper = up[q] - lo[q], -1, False
+        for i in range(m):
+            v = head[i]
+            delta = -sgn * acol[i]
+            if delta < -1e-9:
+                lim, hit = max((xv[v] - lo[v]) / -delta, 0.0), False
+            elif delta > 1e-9:
+                lim, hit = max((up[v] - xv[v]) / delta, 0.0), True
+            else:
+                continue
+            if lim < tau or (bland and lim == tau and r >= 0 and v < head[r]):
+                tau, r, r_upper = lim, i, hit
+        if not np.isfinite(tau):
+            return DUAL_UNBOUNDED, it
+        if r < 0:  # the entering variable reaches its other bound first
+            status[q] = 2 if status[q] == 1 else 1
+            continue
+        leave = head[r]
+        status[leave] = 2 if r_upper else 1
+        status[q] = 0
+        head[r] = q
+        inv = 1.0 / acol[r]
+        for j in range(m):
+            Binv[r, j] *= inv
+        for i in range(m):
+            if i != r and acol[i] != 0.0:
+                f = acol[i]
+                for j in range(m):
+                    Binv[i, j] -= f * Binv[r, j]
 
 
 @nb.njit(cache=True)
@@ -429,14 +597,18 @@ def slack_bounds(A, rlo, rup, clo, cup, m, x, pi, cap):
             y[i] = max(pi[i], 0.0) / ssum
         else:
             y[i] = -max(-pi[i], 0.0) / ssum  # -z_k: row enters c with a minus sign
+    c = np.zeros(n)
+    ca = np.zeros(n)
+    for i in range(m):
+        yi = y[i]
+        if yi != 0.0:
+            for j in range(n):
+                c[j] += yi * A[i, j]
+                ca[j] += abs(yi * A[i, j])
     total, mag = 0.0, 0.0
     for j in range(n):
-        c, ca = 0.0, 0.0
-        for i in range(m):
-            c += y[i] * A[i, j]
-            ca += abs(y[i] * A[i, j])
-        total += max(c * clo[j], c * cup[j])
-        mag += ca * max(abs(clo[j]), abs(cup[j]))
+        total += max(c[j] * clo[j], c[j] * cup[j])
+        mag += ca[j] * max(abs(clo[j]), abs(cup[j]))
     ysum = 0.0
     for i in range(m):
         if A[i, n] == -1.0:

@@ -9,6 +9,12 @@ starts from the deepest basis whose rows are still all present, and :meth:`trunc
 drops the bases of popped rows.  The kernels (:mod:`solvers.dual_kernels`) work on
 dense arrays; the basis matrix is one row per pushed row plus the domain's rows.
 
+A solve is a plain dual simplex (dual steepest edge, bound-flipping ratio test) with at
+most ``3 (m + 1) + 20`` pivots; if that fails (the max-slack LP is massively dual
+degenerate once a later layer's rows lie in the span of earlier ones), a second run
+perturbs the zero costs by about ``PERTURBATION`` and ends with a primal simplex phase
+on the true costs, with at most ``10 (m + 1) + 50`` pivots and Bland's rule after half.
+
 What it certifies (full-dimensional solves only, ``all_slack=True``): an OPTIMAL
 answer carries a point ``x`` in the box whose least row margin is ``lo`` and a dual
 vector whose weak-duality bound is ``hi``, both computed in float64 with their rounding
@@ -24,8 +30,8 @@ rows, so a deferral costs only the rows pushed since the last one):
 * lower-dimensional solves (``all_slack=False``) and ``tight`` re-solves near the
   ``slack_min`` threshold;
 * domains with an infinite bound (R^n, half-spaces);
-* any kernel code other than optimal (iteration limit ``10 (m + 1) + 50``, Bland's
-  rule after half of it, numerically singular basis, a dual-unbounded ratio test);
+* any kernel code other than optimal in the second run (iteration limit, numerically
+  singular basis, a dual-unbounded ratio test, drift of the recomputed values);
 * a duality gap above the tolerance, or a point violating a domain row.
 
 The counters in :attr:`DualSimplexLP.counts` say how often each happened.
@@ -38,7 +44,10 @@ import numpy as np
 from solvers.base import LPResult, LPStatus, SlackLP
 from solvers.highs_lp import HighsLP
 
-__all__ = ["DualSimplexLP"]
+__all__ = ["DualSimplexLP", "PERTURBATION"]
+
+#: Size of the cost perturbation of the second attempt (see :func:`solvers.dual_kernels.dual_simplex`).
+PERTURBATION = 1e-7
 
 
 class DualSimplexLP(SlackLP):
@@ -88,7 +97,7 @@ class DualSimplexLP(SlackLP):
         self._mirror: HighsLP | None = None
         self._mirror_rows = 0
         if not hasattr(self, "counts"):
-            self.counts: dict[str, int] = {"certified": 0, "deferred": 0, "pivots": 0}
+            self.counts: dict[str, int] = {"certified": 0, "deferred": 0, "perturbed": 0, "pivots": 0}
 
     def _add_row(self, g: np.ndarray, h: float, strict: bool) -> None:
         m = self._m
@@ -119,11 +128,16 @@ class DualSimplexLP(SlackLP):
         m = self._m
         k, head, status, Binv, age = self._bases[-1]
         tol = self.tolerances.lp_feasibility
-        max_iter = 10 * (m + 1) + 50
-        code, iters, head, status, Binv, age, z, pi = dual_simplex(
-            self._A, self._rlo, self._rup, self._clo, self._cup, self._cost, m, k, head, status, Binv, age,
-            max_iter, max_iter // 2, tol, tol)
+        args = (self._A, self._rlo, self._rup, self._clo, self._cup, self._cost, m, k, head, status, Binv, age)
+        max_iter = 3 * (m + 1) + 20
+        code, iters, head, status, Binv, age, z, pi = dual_simplex(*args, max_iter, max_iter, tol, tol, 0.0)
         self.counts["pivots"] += iters
+        if code != 0:  # dual degeneracy: perturbed costs, then a primal phase
+            self.counts["perturbed"] += 1
+            max_iter = 10 * (m + 1) + 50
+            code, iters, head, status, Binv, age, z, pi = dual_simplex(*args, max_iter, max_iter // 2, tol, tol,
+                                                                       PERTURBATION)
+            self.counts["pivots"] += iters
         if code != 0:
             from solvers.dual_kernels import CODE_NAMES
 
