@@ -236,9 +236,14 @@ def dual_simplex(A, rlo, rup, clo, cup, cost, m, k, head_in, status_in, Binv_in,
 
     Leaving row: largest squared infeasibility over the squared norm of its row of
     B^-1 (dual steepest edge, exact weights); entering column: the bound-flipping ratio
-    test (boxed candidates passed on the way move to their other bound; among ties
-    the largest pivot enters).  After ``bland_after`` iterations both choices follow Bland's rule (smallest
-    index), which cannot cycle.
+    test (:func:`_bound_flipping`).  After ``bland_after`` iterations both choices
+    follow Bland's rule (smallest index, no bound flips), which cannot cycle.
+
+    With ``pert > 0`` the zero costs are perturbed by ``pert`` to ``2 pert`` (signs
+    that keep the start basis dual feasible) against dual degeneracy, and a primal
+    simplex phase (:func:`_primal`) on the true costs ends the solve; the same phase
+    runs when a reduced cost of the wrong sign on a variable with one infinite bound
+    had to be shifted to zero at the start.
 
     Returns
     -------
@@ -271,7 +276,7 @@ def dual_simplex(A, rlo, rup, clo, cup, cost, m, k, head_in, status_in, Binv_in,
             status[v] = 2
         elif status[v] == 2 and not np.isfinite(up[v]):
             status[v] = 1
-        if status[v] != 0 and not np.isfinite(xv[v] + (lo[v] if status[v] == 1 else up[v])):
+        if status[v] != 0 and not np.isfinite(lo[v] if status[v] == 1 else up[v]):
             return UNBOUNDED_VARIABLE, 0, head, status, Binv, 0, xv, pi
     # with pert > 0 the zero costs are perturbed (towards dual feasibility of the start
     # basis) against dual degeneracy; a primal phase with the true costs ends the solve
