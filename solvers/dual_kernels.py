@@ -570,12 +570,15 @@ def slack_bounds(A, rlo, rup, clo, cup, m, x, pi, cap):
     -------
     (lo, hi, worst_domain_violation)
         ``worst_domain_violation`` is ``max_k a_k . x - b_k`` (``-inf`` if no domain
-        rows); the point is only as feasible as that.
+        rows); the point is only as feasible as that.  A non-finite ``x`` gives
+        ``(-inf, inf, inf)``; NaN duals give a NaN ``hi``, which no gap test passes.
     """
     ns = A.shape[1]
     n = ns - 1
     xc = np.empty(n)
     for j in range(n):
+        if not np.isfinite(x[j]):
+            return -np.inf, np.inf, np.inf  # no certificate from a broken point
         xc[j] = min(max(x[j], clo[j]), cup[j])
     lo_t = cap
     viol = -np.inf

@@ -144,7 +144,7 @@ class DualSimplexLP(SlackLP):
             return self._defer(CODE_NAMES[code], all_slack, tight)
         lo, hi, viol = slack_bounds(self._A, self._rlo, self._rup, self._clo, self._cup, m, z, pi,
                                     float(self.problem.slack_cap))
-        if viol > tol:
+        if not viol <= tol:
             return self._defer("domain row", all_slack, tight)
         if not hi - lo <= tol:
             return self._defer("gap", all_slack, tight)
