@@ -13,10 +13,12 @@ For each net (He-normal weights, biases N(0, 0.1^2), box [-1, 1]^n, seed 0):
 
 The capped runs may visit regions in a different order (an LP can have many optimal
 points, and the witness picks the first child), so their region sets are compared only
-when both runs are complete; tests/test_dual_simplex.py compares whole searches.
-Writes ``experiments/results/bench_lp_backend.json``.
+when both runs are complete; ``--complete ARCH,...`` runs whole searches with both
+backends and compares their region sets (minutes per net).  Writes
+``experiments/results/bench_lp_backend.json``: key ``results`` (the capped runs) and
+``complete`` (whole searches); a run with ``--nets ""`` keeps the other key's results.
 
-    python experiments/bench_lp_backend.py [--scale 1.0] [--nets 10-10-10-1:8000,...]
+    python experiments/bench_lp_backend.py [--scale 1.0] [--nets 10-10-10-1:8000,...] [--complete 10-10-10-1]
 """
 
 from __future__ import annotations
@@ -145,17 +147,36 @@ def replay(net, max_regions: int) -> dict:
     return out
 
 
+def complete_search(text: str) -> dict:
+    """Whole LP searches with both backends: regions, seconds, equal region sets."""
+    net = he_normal_network(parse_architecture(text), seed=0)
+    entry, patterns = {"architecture": text}, {}
+    for backend in BACKENDS:
+        search = RegionSearch(net, backend=backend, options=SearchOptions(heuristics=Heuristics(geometry=False)))
+        patterns[backend] = {r.pattern for r in search.run()}
+        st = search.stats
+        entry[backend] = {"regions": st.regions, "complete": search.complete, "lps": st.lps,
+                          "seconds": round(st.seconds, 1), "regions_per_s": round(st.regions / st.seconds, 1)}
+        if backend == "dual":
+            entry[backend]["dual_counts"] = dict(search._lp.counts)
+        print(text, backend, json.dumps(entry[backend]), flush=True)
+    entry["same_regions"] = patterns["highs"] == patterns["dual"]
+    entry["regions_per_s_ratio"] = round(entry["dual"]["regions_per_s"] / entry["highs"]["regions_per_s"], 2)
+    return entry
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nets", default=NETS, help="comma-separated ARCH:MAX_REGIONS")
+    parser.add_argument("--nets", default=NETS, help="comma-separated ARCH:MAX_REGIONS ('' for none)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every regions cap")
+    parser.add_argument("--complete", default="", help="comma-separated ARCH: whole searches, both backends")
     args = parser.parse_args()
     # compile the kernels (numba caches them on disk) before anything is timed
     warm = make_lp("dual", solvers.LPProblem(-np.ones(2), np.ones(2), np.zeros((0, 2)), np.zeros(0), 2.0))
     warm.push(np.array([1.0, 0.0]), 0.0, True)
     warm.solve()
     rows = []
-    for item in args.nets.split(","):
+    for item in filter(None, args.nets.split(",")):
         text, cap = item.split(":")
         cap = max(10, int(int(cap) * args.scale))
         net = he_normal_network(parse_architecture(text), seed=0)
@@ -172,11 +193,14 @@ def main():
         entry["replay"] = replay(net, max(10, cap // 4))
         print(text, "replay", json.dumps(entry["replay"]), flush=True)
         rows.append(entry)
+    complete = [complete_search(text) for text in filter(None, args.complete.split(","))]
     OUT.parent.mkdir(exist_ok=True)
+    old = json.loads(OUT.read_text()) if OUT.exists() else {}
     OUT.write_text(json.dumps({
-        "search": "LP search (geometry off), capped at max_regions; nets He-normal seed 0, box [-1,1]^n",
+        "search": "LP search (geometry off); nets He-normal seed 0, box [-1,1]^n; 'results' capped at max_regions",
         "machine": f"{platform.processor() or platform.machine()}, shared, timings interleaved in one process",
-        "results": rows}, indent=2))
+        "results": rows if rows else old.get("results", []),
+        "complete": complete if complete else old.get("complete", [])}, indent=2))
 
 
 if __name__ == "__main__":
