@@ -29,7 +29,9 @@ rows, so a deferral costs only the rows pushed since the last one):
 
 * lower-dimensional solves (``all_slack=False``) and ``tight`` re-solves near the
   ``slack_min`` threshold;
-* domains with an infinite bound (R^n, half-spaces);
+* domains with an infinite bound (R^n, half-spaces, unbounded polytopes): with a free
+  variable the weak-duality bound is finite only if its coefficient is exactly zero,
+  which float64 cannot certify;
 * any kernel code other than optimal in the second run (iteration limit, numerically
   singular basis, a dual-unbounded ratio test, drift of the recomputed values);
 * a duality gap above the tolerance, or a point violating a domain row.
