@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from solvers.base import LPProblem, LPResult, LPStatus, SlackLP, SolverError
 from solvers.errors import InputError
+from solvers.dual_simplex import DualSimplexLP
 from solvers.highs_lp import HighsLP
 from solvers.pulp_lp import PulpLP
 from solvers.scipy_lp import ScipyLP
@@ -14,6 +15,7 @@ from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 __all__ = [
     "BACKENDS",
+    "DualSimplexLP",
     "HighsLP",
     "PulpLP",
     "ScipyLP",
@@ -30,7 +32,7 @@ __all__ = [
 ]
 
 #: Backends by name, in order of preference.
-BACKENDS: dict[str, type[SlackLP]] = {"highs": HighsLP, "scipy": ScipyLP, "pulp": PulpLP}
+BACKENDS: dict[str, type[SlackLP]] = {"highs": HighsLP, "scipy": ScipyLP, "pulp": PulpLP, "dual": DualSimplexLP}
 
 
 def available_backends() -> list[str]:
