@@ -1,23 +1,4 @@
-"""Where the compiled geometry core is cached on disk, and its one-time compile.
-
-The geometry core (:mod:`enumerator.core.kernel`) is numba code, compiled on first use
-(about 20 s) and cached on disk for later runs.  numba's default puts that cache next
-to the source, i.e. inside the installed package, where it outlives ``pip uninstall``
-and the ``enumerator/`` folder it leaves behind shadows a later editable install.  So
-the core's functions are cached in a per-user folder instead (:func:`cache_root`):
-
-* ``$RELU_SHALLOW_CACHE_DIR`` when set;
-* otherwise numba's own ``$NUMBA_CACHE_DIR`` when the user set one (their choice wins);
-* otherwise ``$XDG_CACHE_HOME/relu-shallow`` (default ``~/.cache/relu-shallow``) on
-  Linux and other POSIX systems, ``~/Library/Caches/relu-shallow`` on macOS,
-  ``%LOCALAPPDATA%\\relu-shallow`` on Windows.
-
-Compiled files go to ``<root>/numba/<source folder>_<hash of its path>/``, so two
-installs never share files, and numba checks every entry against a stamp of its source
-file.  If the folder cannot be created or written, numba's own per-user folder is
-used (its ``UserWideCacheLocator``), never the package.  Only this package's files are
-affected: numba functions of other packages keep numba's rules.  The variables are read
-when :mod:`enumerator.core.kernel` is first imported.
+"""The geometry core's one-time compile (its cache folder: :mod:`solvers.numba_cache`).
 
 :func:`ensure_compiled` loads (or compiles) the core before a search starts its clock,
 so compile time is never reported as search time, and prints one line on stderr when
@@ -30,72 +11,14 @@ import os
 import sys
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 
-from numba.core import caching
+from solvers.numba_cache import cache_root
 
-__all__ = ["ANNOUNCE_AFTER", "CACHE_ENV", "cache_root", "ensure_compiled", "install_locator"]
+__all__ = ["ANNOUNCE_AFTER", "ensure_compiled"]
 
-#: Environment variable that moves the cache folder.
-CACHE_ENV = "RELU_SHALLOW_CACHE_DIR"
 #: Seconds a first load may take before the compile line is printed (loading a cached
 #: core takes well under a second; compiling it about 20 s).
 ANNOUNCE_AFTER = 1.5
-_PACKAGE_DIR = Path(__file__).resolve().parent
-# numba >= 0.68 names these without the leading underscore
-_CacheImpl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl")
-_UserWide = getattr(caching, "UserWideCacheLocator", None) or getattr(caching, "_UserWideCacheLocator")
-
-
-def _platform_cache_home() -> Path:
-    """The platform's per-user cache folder (XDG on Linux and other POSIX systems)."""
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-
-
-def cache_root() -> Path | None:
-    """The folder under which the compiled core is cached (``<root>/numba/...``), or
-    None when the user's ``NUMBA_CACHE_DIR`` decides (numba's own rule then applies)."""
-    own = os.environ.get(CACHE_ENV)
-    if own:
-        return Path(own).expanduser().absolute()
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return None
-    return _platform_cache_home() / "relu-shallow"
-
-
-class _ProjectCacheLocator(_UserWide):
-    """numba cache locator for this package's functions: :func:`cache_root`/numba."""
-
-    def __init__(self, py_func, py_file):
-        super().__init__(py_func, py_file)
-        self._cache_path = str(cache_root() / "numba" / self.get_suitable_cache_subpath(py_file))
-
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        try:
-            ours = Path(py_file).resolve().is_relative_to(_PACKAGE_DIR)
-        except OSError:
-            ours = False
-        if not ours or cache_root() is None:
-            return None
-        # numba's per-user folder (never the package) when ours cannot be written
-        return super().from_function(py_func, py_file) or _UserWide.from_function(py_func, py_file)
-
-
-def install_locator() -> None:
-    """Put the project's locator first in numba's list (idempotent).  Must run before
-    :mod:`enumerator.core.kernel` decorates its functions, which it does by importing
-    this module first."""
-    classes = _CacheImpl._locator_classes
-    if _ProjectCacheLocator not in classes:
-        classes.insert(0, _ProjectCacheLocator)
-
-
-install_locator()
 
 
 @contextmanager

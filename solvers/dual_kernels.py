@@ -28,6 +28,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+import solvers.numba_cache  # noqa: F401,E402  (before the decorators: the per-user cache folder)
+
 __all__ = ["OK", "DUAL_UNBOUNDED", "ITERATIONS", "SINGULAR", "UNBOUNDED_VARIABLE",
            "DRIFT", "CODE_NAMES", "dual_simplex", "slack_bounds"]
 

@@ -64,12 +64,12 @@ def test_a_slow_first_load_is_announced_and_not_search_time(monkeypatch, capsys)
     loads = []
     monkeypatch.setattr(kernel_cache, "ANNOUNCE_AFTER", 0.1)
     monkeypatch.setattr(kernel_cache, "_compiled", lambda: False)
-    monkeypatch.setattr(kernel_cache, "_load", lambda: (loads.append(1), time.sleep(0.8)))
+    monkeypatch.setattr(kernel_cache, "_load", lambda: (loads.append(1), time.sleep(2.0)))
     search = RegionSearch(_net())
     assert not search.core_refusal  # the compiled core runs this search
     n = sum(1 for _ in search.run(materialize=False))
     assert loads == [1] and n == search.stats.regions > 0
-    assert search.stats.seconds < 0.5  # the 0.8 s load is not search time
+    assert search.stats.seconds < 1.5  # the 2 s load is not search time
     err = capsys.readouterr().err
     assert err.count("compiling the geometry core once") == 1
 
