@@ -453,35 +453,32 @@ class _Certificates:
         self.point = [start[k] if good[k] else None for k in range(C)]
 
 
-def _ascend(G, h, use, size, dot, g, y, target, iterations: int = 40):
-    """A few steps of ascent on ``min_k (h_k - G_k y) / size_k`` within each hyperplane
-    ``g . y = const`` (batched): ``(points, their clearances)``.  A heuristic search for
-    a certificate; its points are checked like any other."""
+def _ascend(G, h, use, size, dot, g, y, target, iterations: int = 100):
+    """Relaxation (Agmon-Motzkin) towards a point of each face that clears every row by
+    ``1.5 target``: repeatedly project past the most violated row, within the
+    hyperplane ``g . y = const`` (batched).  Returns ``(points, their clearances)``: a
+    heuristic search for a certificate, its points checked like any other."""
     unit = (G - dot[:, :, None] * g[:, None, :]) / np.where(use, size, 1.0)[:, :, None]  # restricted normals
+    ks = np.arange(len(y))
 
     def clearance(y):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(use, (h - np.einsum("cmn,cn->cm", G, y)) / size, np.inf)
 
-    dist = clearance(y)
-    best = dist.min(axis=1)
-    step = np.maximum(np.abs(best), 1e-3)
+    best_y, best = y, clearance(y).min(axis=1)
     for _ in range(iterations):
+        dist = clearance(y)
+        k = np.argmin(dist, axis=1)
+        low = dist[ks, k]
+        better = low > best
+        best_y, best = np.where(better[:, None], y, best_y), np.where(better, low, best)
         if np.all(best > target):
             break
-        weight = np.exp(-(dist - best[:, None]) / (0.1 * step[:, None]))
-        weight[~use] = 0.0
-        d = -np.einsum("cm,cmn->cn", weight, unit)
-        d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-300)
-        trial = y + step[:, None] * d
-        tdist = clearance(trial)
-        tbest = tdist.min(axis=1)
-        better = tbest > best
-        y = np.where(better[:, None], trial, y)
-        dist = np.where(better[:, None], tdist, dist)
-        best = np.where(better, tbest, best)
-        step = np.where(better, step * 1.5, step * 0.5)
-    return y, best
+        move = np.maximum(1.5 * target - low, 0.0) * 1.5
+        y = y - move[:, None] * unit[ks, k]
+    dist = clearance(y).min(axis=1)
+    better = dist > best
+    return np.where(better[:, None], y, best_y), np.where(better, dist, best)
 
 
 def pieces(graph: nx.Graph) -> list[set[int]]:
