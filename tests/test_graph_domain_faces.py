@@ -1,0 +1,145 @@
+"""Region adjacency where neuron hyperplanes lie on faces of the domain, and the
+lookup method against the facet-LP method.
+
+Oracle: every pair of regions, with an LP written here (scipy.optimize.linprog, not
+the project's solvers): the closures of two 2-D regions share a facet iff the
+intersection of their closed polytopes within the domain is a segment of positive
+length, i.e. has positive width along one of four directions.  Region rows come from
+the pattern by the forward pass of tests/oracles.py (``pattern_rows``)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from oracles import pattern_rows, random_net
+from scipy.optimize import linprog
+
+from enumerator import Box, Heuristics, Polytope, ReLUNetwork, SearchOptions, enumerate_regions
+from enumerator.graph import GraphOptions, region_graph
+from shallow.cli.main import cli
+from shallow.explain import nearest_facets
+
+DIRECTIONS = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, -1.0]])
+
+
+def closed_rows(Ws, bs, states):
+    """``G x <= h`` of the closure of the region of ``states``."""
+    A, c = pattern_rows(Ws, bs, np.asarray(states, dtype=int))
+    sign = np.where(states, -1.0, 1.0)
+    return sign[:, None] * A, -sign * c
+
+
+def oracle_edges(Ws, bs, patterns, lower, upper, A_dom=None, b_dom=None):
+    """Pairs of patterns whose closed regions meet in a segment of positive length."""
+    edges = set()
+    bounds = list(zip(lower, upper))
+    for p, q in itertools.combinations(patterns, 2):
+        Gp, hp = closed_rows(Ws, bs, np.array(p, dtype=bool))
+        Gq, hq = closed_rows(Ws, bs, np.array(q, dtype=bool))
+        G, h = np.vstack([Gp, Gq]), np.concatenate([hp, hq])
+        if A_dom is not None:
+            G, h = np.vstack([G, A_dom]), np.concatenate([h, b_dom])
+        width = 0.0
+        for d in DIRECTIONS:
+            lo = linprog(d, A_ub=G, b_ub=h + 1e-12, bounds=bounds, method="highs")
+            hi = linprog(-d, A_ub=G, b_ub=h + 1e-12, bounds=bounds, method="highs")
+            if lo.status != 0 or hi.status != 0:
+                break
+            width = max(width, -hi.fun - lo.fun)
+        if width > 1e-6:
+            edges.add(frozenset((p, q)))
+    return edges
+
+
+def graph_edges(graph):
+    pat = {i: tuple(bool(b) for b in r.states) for i, r in graph.nodes(data="region")}
+    return {frozenset((pat[u], pat[v])) for u, v in graph.edges}
+
+
+def case(name):
+    """(weights, biases, domain, lower, upper, A_dom, b_dom)."""
+    if name == "relu(x0) on [0,1]^2":
+        W0, b0 = [[1.0, 0.0], [0.3, 1.0]], [0.0, -0.6]
+        return [np.array(W0), np.ones((1, 2))], [np.array(b0), np.zeros(1)], Box.cube(2, 0.0, 1.0), None
+    if name == "relu(x0 - 1) on [-1,1]^2":
+        W0, b0 = [[1.0, 0.0], [1.0, 1.0]], [-1.0, 0.2]
+        return [np.array(W0), np.ones((1, 2))], [np.array(b0), np.zeros(1)], Box.cube(2), None
+    if name == "polytope face, both orientations":
+        A, b = np.array([[1.0, 1.0], [-1.0, 0.0], [0.0, -1.0]]), np.array([1.0, 1.0, 1.0])
+        W0, b0 = [[1.0, 1.0], [-2.0, -2.0], [1.0, -1.0], [0.0, 1.0]], [-1.0, 2.0, 0.1, 0.3]
+        return [np.array(W0), np.ones((1, 4))], [np.array(b0), np.zeros(1)], Polytope(A, b), (A, b)
+    if name == "every box face, deep":
+        W0 = [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0], [1.0, -1.0], [1.0, 2.0]]
+        b0 = [0.0, 1.0, 0.0, 1.0, 0.1, -1.2]
+        W1 = np.random.default_rng(3).normal(size=(4, 6))
+        return ([np.array(W0), W1, np.ones((1, 4))], [np.array(b0), np.array([0.1, -0.2, 0.3, 0.0]), np.zeros(1)],
+                Box.cube(2, 0.0, 1.0), None)
+    raise KeyError(name)
+
+
+CASES = ["relu(x0) on [0,1]^2", "relu(x0 - 1) on [-1,1]^2", "polytope face, both orientations", "every box face, deep"]
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("plain", [False, True])
+@pytest.mark.parametrize("method", ["lookup", "lp"])
+def test_domain_faces_give_no_edge_and_no_error(name, plain, method):
+    Ws, bs, domain, poly = case(name)
+    net = ReLUNetwork.from_arrays(Ws, bs)
+    heuristics = Heuristics.none() if plain else Heuristics()
+    regions = enumerate_regions(net, domain, options=SearchOptions(heuristics=heuristics)).regions
+    graph = region_graph(net, regions, domain, options=GraphOptions(method=method))
+    patterns = [tuple(bool(b) for b in r.states) for r in regions]
+    A_dom, b_dom = poly if poly is not None else (None, None)
+    lower = np.maximum(domain.lower, -10.0)
+    upper = np.minimum(domain.upper, 10.0)
+    assert graph_edges(graph) == oracle_edges(Ws, bs, patterns, lower, upper, A_dom, b_dom)
+    assert graph.number_of_nodes() == len(regions) >= 2
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_explain_lists_no_domain_face(name):
+    Ws, bs, domain, _ = case(name)
+    net = ReLUNetwork.from_arrays(Ws, bs)
+    for region in enumerate_regions(net, domain, options=SearchOptions(heuristics=Heuristics.none())).regions:
+        for item in nearest_facets(net, region, domain, top=10, backend="highs"):
+            j = item["neuron"]
+            if j >= len(bs[0]):
+                continue
+            a, c = np.asarray(Ws[0][j]), bs[0][j]
+            y, u = np.asarray(item["point"]), a / np.linalg.norm(a)
+            assert abs(a @ y + c) < 1e-9
+            # a facet has the domain on both sides of its hyperplane; a domain face would not
+            assert domain.contains(y + 1e-6 * u)[0] and domain.contains(y - 1e-6 * u)[0]
+
+
+def test_commands_using_adjacency_run_on_domain_faces(tmp_path):
+    Ws, bs, _, _ = case("every box face, deep")
+    path = tmp_path / "net.npz"
+    ReLUNetwork.from_arrays(Ws, bs).save_npz(path)
+    box = ["--box", "0", "1"]
+    out = CliRunner().invoke(cli, ["count", str(path), *box, "--pieces", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["pieces"] >= 1
+    for args in (["graph", str(path), *box, "-o", str(tmp_path / "g.json")],
+                 ["rules", str(path), *box, "--merge", "-o", str(tmp_path / "r.json")],
+                 ["explain", str(path), "--x", "0.05,0.5", *box, "--json"]):
+        out = CliRunner().invoke(cli, args)
+        assert out.exit_code == 0, (args, out.output)
+
+
+@pytest.mark.parametrize("arch,seed", [([2, 8, 6, 1], 0), ([3, 6, 6, 2], 1), ([4, 6, 5, 5, 1], 2)])
+def test_lookup_and_facet_lp_give_the_same_graph(arch, seed):
+    Ws, bs = random_net(arch, seed)
+    net = ReLUNetwork.from_arrays(Ws, bs)
+    regions = enumerate_regions(net).regions
+    fast = region_graph(net, regions)
+    slow = region_graph(net, regions, options=GraphOptions(method="lp"))
+    assert graph_edges(fast) == graph_edges(slow)
+    assert dict(fast.nodes(data="facets")) == dict(slow.nodes(data="facets"))
+    assert {frozenset(e): n for *e, n in fast.edges(data="neurons")} == \
+        {frozenset(e): n for *e, n in slow.edges(data="neurons")}
