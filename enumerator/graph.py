@@ -4,15 +4,17 @@ Nodes are the full-dimensional regions (indices into the list given); an edge jo
 two regions whose closures share a facet, an (n-1)-dimensional face, inside the
 domain.
 
-How an edge is decided (exact up to the stated tolerances).  For region ``s`` and
-each of its cutting rows ``j`` (:func:`enumerator.polytope.region_halfspaces`), one
-max-slack LP (:func:`facet`) holds row ``j`` (and every row of ``s`` on the same
-hyperplane ``H_j``) as an equality, restricts every other row, domain rows included,
-to ``H_j`` and gives it the slack ``t`` there: ``t`` is the radius of the largest
-(n-1)-ball of ``H_j`` inside the face (a thin region's parallel wall does not shrink
-it).  The face is a facet iff ``t > facet_slack``.
+The facet LP (the reference).  For region ``s`` and each of its cutting rows ``j``
+(:func:`enumerator.polytope.region_halfspaces`), one max-slack LP (:func:`facet`)
+holds row ``j`` (and every row of ``s`` on the same hyperplane ``H_j``) as an
+equality, restricts every other row, domain rows included, to ``H_j`` and gives it the
+slack ``t`` there: ``t`` is the radius of the largest (n-1)-ball of ``H_j`` inside the
+face (a thin region's parallel wall does not shrink it).  The face is a facet iff
+``t > facet_slack``.  Where a domain row lies on ``H_j`` (a neuron's hyperplane on a
+face of the box or polytope, e.g. ``relu(x0)`` on ``[0, 1]^2``) the face is the
+domain's boundary: no facet, no edge, no error.
 
-The region across that facet is unique and is found by its pattern, not by flipping
+The region across a facet is unique and is found by its pattern, not by flipping
 one bit blindly.  On the hyperplane ``H_j`` neuron ``j`` outputs 0 in either state, so
 every later pre-activation is continuous across ``H_j``: the neighbour's rows agree
 with ``s``'s on ``H_j``.  Every row that does not vanish on ``H_j`` keeps its state (a
@@ -25,8 +27,38 @@ neighbour is looked up among the regions; a missing neighbour is an error (the r
 list is incomplete, or the neighbour is thinner than the LP tolerance), never a
 silently dropped edge.  Each facet is decided once: the reverse pair is marked done.
 
+The lookup method (``GraphOptions.method = "lookup"``, the default) decides the same
+edges with few LPs, all regions at once (vectorised):
+
+1. *Who is across.*  Where no other row of ``j``'s layer or a later one is within
+   ``_NEAR`` of ``H_j`` (nor zero), only bit ``j`` flips; the neighbour's pattern is
+   looked up by a 64-bit Zobrist key (XOR of a random word per active neuron, checked
+   against the full pattern).  Otherwise (duplicates, vanishing neurons, a domain row
+   on or near ``H_j``) the candidate goes to the reference path above.
+2. *No neighbour.*  The region list is complete (the contract), so ``j`` is not a
+   facet; where the foot of the region's witness on ``H_j`` already certifies a facet
+   (next item) the list is not complete and :class:`GraphError` is raised.
+3. *A neighbour.*  The face is a facet if a point of ``H_j`` clears every other row,
+   restricted to ``H_j``, by more than ``2 facet_slack`` (a lower bound on the LP's
+   ``t``).  Tried: the feet of both witnesses on ``H_j``, their midpoint, where the
+   segment between the witnesses crosses ``H_j``, then a relaxation search
+   (:func:`_ascend`).  The face is the same set seen from either side, so one
+   certificate serves both.  Where none succeeds, the facet LP decides.
+
+So every edge the lookup method reports is certified (or decided by the facet LP), and
+every edge it leaves out has no neighbour in the complete region list or was refused
+by the facet LP.  ``tests/test_graph_domain_faces.py`` and
+``experiments/bench_graph.py`` check that both methods give the same graph.
+
 ``pieces`` joins adjacent regions whose affine maps are equal: ``max |[C d] - [C' d']|
 <= map_rtol * max(1, max |[C d]|, max |[C' d']|)``.
+
+Classes (:func:`predicted_class`): the class of a region is the argmax of its output
+at its witness (one output: 1 iff ``> 0``).  :func:`class_components` counts, per class,
+the connected components of its regions joined across shared facets: the zeroth Betti
+number of the class's decision region *at region resolution*.  It is exact when no
+decision boundary (``f_a = f_b``, or ``f = 0``) passes through the interior of a
+region; where one does, the region is counted wholly in its witness's class.
 """
 
 from __future__ import annotations
@@ -44,7 +76,7 @@ from enumerator.search import EnumerationError
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 __all__ = ["GraphOptions", "GraphError", "facet", "region_graph", "pattern_across", "same_map", "same_maps", "pieces",
-           "count_pieces"]
+           "count_pieces", "region_output", "predicted_class", "class_components"]
 
 
 class GraphError(EnumerationError):
@@ -492,3 +524,27 @@ def pieces(graph: nx.Graph) -> list[set[int]]:
 def count_pieces(graph: nx.Graph) -> int:
     """Number of linear pieces (see :func:`pieces`)."""
     return len(pieces(graph))
+
+
+def region_output(region: Region) -> np.ndarray:
+    """The network's output at the region's witness, ``C w + d`` (shape (m,))."""
+    return region.C @ region.witness + region.d
+
+
+def predicted_class(region: Region) -> int:
+    """The class at the region's witness: ``argmax`` of the output (the first on a tie);
+    with one output, 1 iff the output is > 0 (the convention of ``explain``)."""
+    y = region_output(region)
+    return int(y[0] > 0) if len(y) == 1 else int(np.argmax(y))
+
+
+def class_components(graph: nx.Graph) -> dict[int, int]:
+    """Per class: the number of connected components of the regions of that class
+    (:func:`predicted_class`) joined across shared facets, the zeroth Betti number of
+    the class's decision region at region resolution (module docstring)."""
+    label = {i: predicted_class(r) for i, r in graph.nodes(data="region")}
+    out = {}
+    for c in sorted(set(label.values())):
+        members = [i for i, k in label.items() if k == c]
+        out[c] = nx.number_connected_components(graph.subgraph(members))
+    return out

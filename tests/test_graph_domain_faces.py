@@ -143,3 +143,77 @@ def test_lookup_and_facet_lp_give_the_same_graph(arch, seed):
     assert dict(fast.nodes(data="facets")) == dict(slow.nodes(data="facets"))
     assert {frozenset(e): n for *e, n in fast.edges(data="neurons")} == \
         {frozenset(e): n for *e, n in slow.edges(data="neurons")}
+
+
+def grid_components(net, regions, size=400):
+    """Per class: connected components (4-neighbour) of a grid over [-1, 1]^2 whose
+    cells take the class of their region's witness (the region found by the forward
+    pattern of the cell's centre)."""
+    from scipy import ndimage
+
+    from enumerator import pack_pattern
+
+    cls = {}
+    for r in regions:
+        y = r.C @ r.witness + r.d
+        cls[r.pattern] = int(y[0] > 0) if len(y) == 1 else int(np.argmax(y))
+    t = np.linspace(-1, 1, size)
+    X = np.array([[a, b] for b in t for a in t])
+    states = net.forward_with_preactivations(X)[1] > 0
+    labels = np.array([cls[pack_pattern(s)] for s in states]).reshape(size, size)
+    return {c: ndimage.label(labels == c)[1] for c in sorted(set(labels.ravel()))}
+
+
+@pytest.mark.parametrize("which", ["abs", "stripes", "random"])
+def test_class_components_against_a_grid(which):
+    from enumerator.graph import class_components
+
+    if which == "abs":  # f = relu(x0 - .5) + relu(-x0 - .5): class 1 on two outer slabs
+        net = ReLUNetwork.from_arrays([[[1.0, 0.0], [-1.0, 0.0]], [[1.0, 1.0]]], [[-0.5, -0.5], [0.0]])
+        expected = {0: 1, 1: 2}
+    elif which == "stripes":  # argmax of (relu(x0), relu(-x0), relu(x1 - .5)) split by x1 = .5
+        net = ReLUNetwork.from_arrays([[[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], np.eye(3) * [1.0, 1.0, 4.0]],
+                                      [[0.0, 0.0, -0.5], [0.0, 0.0, 0.0]])
+        expected = None
+    else:
+        Ws, bs = random_net([2, 6, 1], 4)
+        net = ReLUNetwork.from_arrays(Ws, bs)
+        expected = None
+    regions = enumerate_regions(net).regions
+    got = class_components(region_graph(net, regions))
+    assert got == grid_components(net, regions)
+    if expected is not None:
+        assert got == expected
+
+
+def test_graph_files_load_in_networkx_with_their_attributes(tmp_path):
+    import networkx as nx
+
+    Ws, bs = random_net([2, 5, 5, 3], 0)
+    net = ReLUNetwork.from_arrays(Ws, bs)
+    path = tmp_path / "net.npz"
+    net.save_npz(path)
+    out = CliRunner().invoke(cli, ["graph", str(path), "-o", str(tmp_path / "g.graphml"), "--maps", "--json"])
+    assert out.exit_code == 0, out.output
+    summary = json.loads(out.stdout)
+    assert CliRunner().invoke(cli, ["graph", str(path), "-o", str(tmp_path / "g.json")]).exit_code == 0
+    g = nx.read_graphml(tmp_path / "g.graphml")
+    h = nx.node_link_graph(json.loads((tmp_path / "g.json").read_text()), edges="edges")
+    assert g.number_of_nodes() == h.number_of_nodes() == summary["regions"]
+    assert g.number_of_edges() == h.number_of_edges() == summary["edges"]
+    assert json.loads(g.graph["components"]) == h.graph["components"] == summary["components"]
+    for node, data in g.nodes(data=True):
+        x = np.array([float(v) for v in data["witness"].split(",")])
+        y = net(x)[0]
+        assert np.allclose([float(v) for v in data["output"].split(",")], y)
+        assert data["class"] == int(np.argmax(y)) == h.nodes[int(node)]["class"]
+        C = np.array([float(v) for v in data["C"].split(",")]).reshape(3, 2)
+        assert np.allclose(C @ x + [float(v) for v in data["d"].split(",")], y)
+    for u, v, data in g.edges(data=True):
+        assert data["neuron"] == int(data["neurons"].split(",")[0])
+        pu, pv = g.nodes[u]["pattern"], g.nodes[v]["pattern"]
+        assert pu[data["neuron"]] != pv[data["neuron"]]
+    # count --components gives the same numbers
+    out = CliRunner().invoke(cli, ["count", str(path), "--components", "--pieces", "--json"])
+    report = json.loads(out.stdout)
+    assert report["components"] == summary["components"] and report["pieces"] == summary["pieces"]
