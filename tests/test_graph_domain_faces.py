@@ -145,45 +145,38 @@ def test_lookup_and_facet_lp_give_the_same_graph(arch, seed):
         {frozenset(e): n for *e, n in slow.edges(data="neurons")}
 
 
-def grid_components(net, regions, size=400):
-    """Per class: connected components (4-neighbour) of a grid over [-1, 1]^2 whose
-    cells take the class of their region's witness (the region found by the forward
-    pattern of the cell's centre)."""
-    from scipy import ndimage
+def oracle_components(Ws, bs, regions):
+    """Per class (of each region's witness): connected components of its regions joined
+    by the pairwise-LP oracle's edges over [-1, 1]^2."""
+    import networkx as nx
 
-    from enumerator import pack_pattern
-
-    cls = {}
-    for r in regions:
+    patterns = [tuple(bool(b) for b in r.states) for r in regions]
+    label = {}
+    for p, r in zip(patterns, regions):
         y = r.C @ r.witness + r.d
-        cls[r.pattern] = int(y[0] > 0) if len(y) == 1 else int(np.argmax(y))
-    t = np.linspace(-1, 1, size)
-    X = np.array([[a, b] for b in t for a in t])
-    states = net.forward_with_preactivations(X)[1] > 0
-    labels = np.array([cls[pack_pattern(s)] for s in states]).reshape(size, size)
-    return {c: ndimage.label(labels == c)[1] for c in sorted(set(labels.ravel()))}
+        label[p] = int(y[0] > 0) if len(y) == 1 else int(np.argmax(y))
+    g = nx.Graph()
+    g.add_nodes_from(patterns)
+    g.add_edges_from(tuple(e) for e in oracle_edges(Ws, bs, patterns, [-1.0, -1.0], [1.0, 1.0]))
+    return {c: nx.number_connected_components(g.subgraph([p for p in patterns if label[p] == c]))
+            for c in sorted(set(label.values()))}
 
 
-@pytest.mark.parametrize("which", ["abs", "stripes", "random"])
-def test_class_components_against_a_grid(which):
+@pytest.mark.parametrize("which", ["abs", "random 1 output", "random 3 outputs"])
+def test_class_components_against_the_pairwise_oracle(which):
     from enumerator.graph import class_components
 
-    if which == "abs":  # f = relu(x0 - .5) + relu(-x0 - .5): class 1 on two outer slabs
-        net = ReLUNetwork.from_arrays([[[1.0, 0.0], [-1.0, 0.0]], [[1.0, 1.0]]], [[-0.5, -0.5], [0.0]])
-        expected = {0: 1, 1: 2}
-    elif which == "stripes":  # argmax of (relu(x0), relu(-x0), relu(x1 - .5)) split by x1 = .5
-        net = ReLUNetwork.from_arrays([[[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]], np.eye(3) * [1.0, 1.0, 4.0]],
-                                      [[0.0, 0.0, -0.5], [0.0, 0.0, 0.0]])
-        expected = None
+    if which == "abs":  # f = relu(x0 - .5) + relu(-x0 - .5): class 1 on the two outer slabs
+        Ws, bs = [np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([[1.0, 1.0]])], [np.array([-0.5, -0.5]), np.zeros(1)]
+    elif which == "random 1 output":
+        Ws, bs = random_net([2, 5, 5, 1], 4, bias_std=0.5)
     else:
-        Ws, bs = random_net([2, 6, 1], 4)
-        net = ReLUNetwork.from_arrays(Ws, bs)
-        expected = None
+        Ws, bs = random_net([2, 6, 6, 3], 1, bias_std=0.5)
+    net = ReLUNetwork.from_arrays(Ws, bs)
     regions = enumerate_regions(net).regions
     got = class_components(region_graph(net, regions))
-    assert got == grid_components(net, regions)
-    if expected is not None:
-        assert got == expected
+    assert got == oracle_components(Ws, bs, regions)
+    assert max(got.values()) == 2  # a class in two pieces: the count is not trivially 1
 
 
 def test_graph_files_load_in_networkx_with_their_attributes(tmp_path):
