@@ -342,9 +342,8 @@ class _Builder:
         norms = np.linalg.norm(A, axis=2)
         valid = np.stack([r.cuts for r in regions]) & (norms > 0)
         r_all, j_all = np.nonzero(valid)
-        certified: dict[tuple[int, int, int], tuple[int, np.ndarray]] = {}
-        undecided: list[tuple[int, int, int]] = []
-        blocked: list[tuple[int, int]] = []
+        R, N = S.shape
+        found_keys, found_from, found_points, open_keys, blocked = [], [], [], [], []
         for a in range(0, len(r_all), chunk):
             r, j = r_all[a:a + chunk], j_all[a:a + chunk]
             want = keys[r] ^ words[j]
@@ -354,29 +353,40 @@ class _Builder:
             exact = ((S[o] != S[r]).sum(axis=1) == 1) & (S[o, j] != S[r, j])
             other[~exact] = -1                       # a key collision, not the pattern
             cert = _Certificates(self, A, c, norms, valid, S, W, r, j, other)
-            for k in np.flatnonzero(cert.blocked):
-                blocked.append((int(r[k]), int(j[k])))
-            for k in np.flatnonzero(~cert.blocked & (other < 0) & (cert.clear_own > 2 * opt.facet_slack)):
+            blocked.append(np.stack([r[cert.blocked], j[cert.blocked]], axis=1))
+            lost = np.flatnonzero(~cert.blocked & (other < 0) & (cert.clear_own > 2 * opt.facet_slack))
+            if len(lost):
+                k = lost[0]
                 across = S[r[k]].copy()
                 across[j[k]] = not across[j[k]]
                 raise self.missing(int(r[k]), int(j[k]), across)
-            for k in np.flatnonzero(~cert.blocked & (other >= 0)):
-                pair = (min(int(r[k]), int(other[k])), max(int(r[k]), int(other[k])), int(j[k]))
-                if cert.point[k] is not None:
-                    certified[pair] = (int(r[k]), cert.point[k])
-                elif int(r[k]) == pair[0]:
-                    undecided.append(pair)
-        self.lookup_stats = {"candidates": int(len(r_all)), "certified": len(certified),
-                             "lp": len([p for p in undecided if p not in certified]), "blocked": len(blocked)}
-        for (lo, hi, j), (i, point) in certified.items():
-            other = hi if i == lo else lo
-            self.add(i, other, (j,), point, [j])
-        for lo, hi, j in undecided:
-            if (lo, hi, j) not in certified:
-                self.decide_at(lo, j, S[hi], hi)
-        for i, j in sorted(blocked):
-            if j not in self.done[i]:
-                self.decide_at(i, j)
+            # a facet is one pair of regions and one neuron: key (lo * R + hi) * N + j
+            pair = (np.minimum(r, other).astype(np.int64) * R + np.maximum(r, other)) * N + j
+            sure = ~cert.blocked & (other >= 0) & cert.good
+            found_keys.append(pair[sure])
+            found_from.append(r[sure])
+            found_points.append(cert.point[sure])
+            open_keys.append(pair[~cert.blocked & (other >= 0) & ~cert.good & (r < other)])
+        found = np.concatenate(found_keys)
+        found, first = np.unique(found, return_index=True)
+        source = np.concatenate(found_from)[first]
+        points = np.concatenate(found_points)[first]
+        undecided = np.setdiff1d(np.concatenate(open_keys), found)
+        blocked_pairs = np.concatenate(blocked)
+        self.lookup_stats = {"candidates": int(len(r_all)), "certified": int(len(found)), "lp": int(len(undecided)),
+                             "blocked": int(len(blocked_pairs))}
+        lo, rest = np.divmod(found, R * N)
+        hi, j = np.divmod(rest, N)
+        other = np.where(source == lo, hi, lo)
+        for i, o, jj, point in zip(source.tolist(), other.tolist(), j.tolist(), points):
+            self.add(i, o, (jj,), point, [jj])
+        lo, rest = np.divmod(undecided, R * N)
+        hi, j = np.divmod(rest, N)
+        for i, o, jj in zip(lo.tolist(), hi.tolist(), j.tolist()):
+            self.decide_at(i, jj, S[o], o)
+        for i, jj in sorted(map(tuple, blocked_pairs.tolist())):
+            if jj not in self.done[i]:
+                self.decide_at(i, jj)
 
     def decide_at(self, i: int, j: int, across: np.ndarray | None = None, other: int | None = None) -> None:
         """The reference decision on neuron ``j``'s row of region ``i``."""
@@ -416,9 +426,9 @@ class _Certificates:
     it (near it, or zero): the reference path decides.  ``clear_own[k]``: the smallest
     distance, within the hyperplane, from the foot of the region's witness to every
     other row restricted to the hyperplane (a lower bound on the facet LP's ``t``).
-    ``point[k]``: a point of the face that clears every other row by more than
-    ``2 facet_slack`` (tried: the feet of both witnesses, their midpoint, and where the
-    segment between the witnesses crosses the hyperplane), or None.
+    ``good[k]``: ``point[k]`` is a point of the face that clears every other row by more
+    than ``2 facet_slack`` (tried: the feet of both witnesses, their midpoint, where the
+    segment between the witnesses crosses the hyperplane, then :func:`_ascend`).
     """
 
     def __init__(self, builder: "_Builder", A, c, norms, valid, S, W, r, j, other):
@@ -482,7 +492,7 @@ class _Certificates:
             y, clear = _ascend(G[hard], h[hard], use[hard], size[hard], dot[hard], g[hard], start[hard], target)
             start[hard] = y
             good[hard] = clear > target
-        self.point = [start[k] if good[k] else None for k in range(C)]
+        self.good, self.point = good, start
 
 
 def _ascend(G, h, use, size, dot, g, y, target, iterations: int = 100):
