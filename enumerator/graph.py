@@ -342,6 +342,8 @@ class _Builder:
         norms = np.linalg.norm(A, axis=2)
         valid = np.stack([r.cuts for r in regions]) & (norms > 0)
         r_all, j_all = np.nonzero(valid)
+        if not len(r_all):  # no cutting row anywhere: one region, no facet
+            return
         R, N = S.shape
         found_keys, found_from, found_points, open_keys, blocked = [], [], [], [], []
         for a in range(0, len(r_all), chunk):

@@ -210,3 +210,11 @@ def test_graph_files_load_in_networkx_with_their_attributes(tmp_path):
     out = CliRunner().invoke(cli, ["count", str(path), "--components", "--pieces", "--json"])
     report = json.loads(out.stdout)
     assert report["components"] == summary["components"] and report["pieces"] == summary["pieces"]
+
+
+def test_a_net_without_cutting_rows_has_one_region_and_no_edge():
+    # relu(x0 + 5) never switches on [-1, 1]^2: one region, nothing to cross
+    net = ReLUNetwork.from_arrays([[[1.0, 0.0]], [[1.0]]], [[5.0], [0.0]])
+    for method in ("lookup", "lp"):
+        graph = region_graph(net, enumerate_regions(net).regions, options=GraphOptions(method=method))
+        assert graph.number_of_nodes() == 1 and graph.number_of_edges() == 0
