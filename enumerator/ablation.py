@@ -1,6 +1,6 @@
 """Ablation of the pruning heuristics: networks x heuristic sets -> search counters.
 
-Each heuristic may skip LPs, never a region (DESIGN.md section 2), so every set must
+Each heuristic may skip LPs, never a region (docs/design.md, section 2), so every set must
 find the same number of regions on a network.  :func:`run_ablation` runs every
 (network, set) pair ``repeat`` times, keeps the counters of the fastest run and
 checks the region counts: a difference is a bug in a heuristic (or in the search) and
@@ -49,11 +49,14 @@ from typing import Callable, Mapping
 from enumerator.api import count_regions
 from enumerator.domain import Box, Domain
 from enumerator.files import atomic_output
+from enumerator.loaders import FORMATS
+from enumerator.models import as_network
 from enumerator.network import ReLUNetwork
 from enumerator.options import HEURISTIC_NAMES, ORDER_NAMES, Heuristics, SearchOptions
 from enumerator.plugins import HeuristicRegistry
 from enumerator.random_nets import he_normal_network, parse_architecture
 from enumerator.region import EnumerationResult, SearchStats
+from solvers.errors import InputError
 
 __all__ = ["HEURISTIC_NAMES", "DECISION_COUNTERS", "AblationRow", "AblationResult", "parse_heuristic_set",
            "resolve_network", "run_ablation"]
@@ -79,10 +82,10 @@ def parse_heuristic_set(text: str, plugins: HeuristicRegistry | None = None) -> 
     """
     items = [item.strip() for item in text.split(",")]
     if any(not item for item in items):
-        raise ValueError(f"heuristic set '{text}' has an empty item")
+        raise InputError(f"heuristic set '{text}' has an empty item")
     if "none" in items:
         if len(items) > 1:
-            raise ValueError(f"heuristic set '{text}': 'none' must stand alone")
+            raise InputError(f"heuristic set '{text}': 'none' must stand alone")
         return Heuristics.none()
     available = {p.name: p for p in (plugins or HeuristicRegistry()).plugins}
     base = Heuristics() if any(i == "default" or i.startswith("default-") for i in items) else Heuristics.none()
@@ -90,7 +93,7 @@ def parse_heuristic_set(text: str, plugins: HeuristicRegistry | None = None) -> 
     off: set[str] = set()
     orders = [i for i in items if i in ORDER_NAMES]
     if len(orders) > 1:
-        raise ValueError(f"heuristic set '{text}' names two branching orders: {orders[0]} and {orders[1]}")
+        raise InputError(f"heuristic set '{text}' names two branching orders: {orders[0]} and {orders[1]}")
     registry = HeuristicRegistry()
     for item in items:
         if item == "default" or item in ORDER_NAMES:
@@ -101,32 +104,39 @@ def parse_heuristic_set(text: str, plugins: HeuristicRegistry | None = None) -> 
         names, target = (item[len("default-"):].split("-"), off) if item.startswith("default-") else ([item], on)
         for name in names:
             if name not in HEURISTIC_NAMES:
-                raise ValueError(f"heuristic set '{text}': unknown heuristic '{name}' (choose from none, default, "
+                raise InputError(f"heuristic set '{text}': unknown heuristic '{name}' (choose from none, default, "
                                  f"{', '.join(HEURISTIC_NAMES + ORDER_NAMES + tuple(available))})")
             target.add(name)
     if on & off:
-        raise ValueError(f"heuristic set '{text}': '{sorted(on & off)[0]}' is both switched on and off")
+        raise InputError(f"heuristic set '{text}': '{sorted(on & off)[0]}' is both switched on and off")
     return dataclasses.replace(base, **{n: True for n in on}, **{n: False for n in off},
                                order=orders[0] if orders else "given", plugins=registry)
 
 
+#: suffixes of the model files :func:`resolve_network` reads
+_MODEL_SUFFIXES = tuple(s for suffixes in FORMATS.values() for s in suffixes)
+
+
 def resolve_network(spec: str) -> ReLUNetwork:
-    """A network from a ``.npz`` path, or a reference architecture like ``4-8-8-8-1``
+    """A network from a model file in any supported format (:func:`enumerator.models.as_network`),
+    or a reference architecture like ``4-8-8-8-1``
     (:func:`~enumerator.random_nets.he_normal_network`, seed 0).
 
     Raises
     ------
     NetworkError
-        For a ``.npz`` file that is missing or malformed.
-    ValueError
-        If ``spec`` is neither a path ending in ``.npz`` nor an architecture.
+        For a model file that is missing, malformed or unsupported.
+    InputError
+        If ``spec`` is neither a model file (by its suffix or because it exists) nor an
+        architecture.
     """
-    if spec.endswith(".npz") or Path(spec).is_file():
-        return ReLUNetwork.from_npz(spec)
+    if Path(spec).is_file() or spec.lower().endswith(_MODEL_SUFFIXES):
+        return as_network(spec)
     try:
         arch = parse_architecture(spec)
-    except ValueError:
-        raise ValueError(f"NET '{spec}' is neither an .npz file nor an architecture like 4-8-8-8-1") from None
+    except InputError:
+        raise InputError(f"NET '{spec}' is neither a model file ({', '.join(_MODEL_SUFFIXES)}) nor an "
+                         "architecture like 4-8-8-8-1") from None
     return he_normal_network(arch, seed=0)
 
 
@@ -270,16 +280,18 @@ class AblationResult:
 
     def plot(self, path: str | PathLike) -> None:
         """PNG (needs matplotlib, the ``plot`` extra): regions/s and LPs/region per set,
-        grouped by net (nets with a count mismatch in red), and the seconds spent inside
-        each hooked heuristic per set, summed over the nets (stacked by heuristic; the
-        core's ``geometry`` is left out: its time is the whole search's)."""
+        grouped by net (nets with a count mismatch in red; the sets' legend below the
+        charts), and the seconds spent inside each hooked heuristic per set, summed over
+        the nets (stacked by heuristic; the core's ``geometry`` is left out: its time is
+        the whole search's)."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         import numpy as np
 
-        fig, axes = plt.subplots(1, 3, figsize=(max(12.0, 1.6 * len(self.nets) + 9), 5.0),
+        legend_rows = math.ceil(len(self.sets) / 4)
+        fig, axes = plt.subplots(1, 3, figsize=(max(12.0, 1.6 * len(self.nets) + 9), 5.0 + 0.25 * legend_rows),
                                  gridspec_kw={"width_ratios": [2, 2, 1.4]})
         x = np.arange(len(self.nets))
         width = 0.8 / len(self.sets)
@@ -296,10 +308,12 @@ class AblationResult:
                     tick.set_color("red")
             ax.set_title(title)
         axes[0].set_yscale("log")
-        axes[1].legend(fontsize="x-small", title="heuristics")
+        handles, labels = axes[0].get_legend_handles_labels()  # below the charts, never over a bar
+        fig.legend(handles, labels, loc="lower center", ncol=4, fontsize="x-small", title="heuristic sets",
+                   bbox_to_anchor=(0.38, 0.0), frameon=False)
         names = list(dict.fromkeys(n for r in self.rows for n, st in r.heuristic_stats.items()
                                    if st.calls and n != "geometry"))
-        bottom = np.zeros(len(self.sets))
+        bottom, extra = np.zeros(len(self.sets)), []
         for k, name in enumerate(names):
             secs = np.array([sum(r.heuristic_stats[name].seconds for r in self.rows
                                  if r.heuristics == label and name in r.heuristic_stats) for label in self.sets])
@@ -310,10 +324,13 @@ class AblationResult:
         axes[2].invert_yaxis()
         axes[2].set_title("seconds inside hooks\n(LP search, all nets)")
         if names:
-            axes[2].legend(fontsize="x-small")
-        fig.tight_layout()
+            extra.append(axes[2].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                                        title="hooks"))
+            extra[-1].set_in_layout(False)  # outside the axes: kept out of tight_layout, added to the saved box
+        fig.tight_layout(rect=(0.0, 0.02 + 0.05 * legend_rows, 1.0, 1.0))
         with atomic_output(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight",
+                        bbox_extra_artists=[*fig.get_default_bbox_extra_artists(), *extra])
         plt.close(fig)
 
 
@@ -333,6 +350,14 @@ def _run(network: ReLUNetwork, domain: Domain, heuristics: Heuristics, repeat: i
     return best, complete, len(counts) == 1
 
 
+def _warm_up(sets: Mapping[str, Heuristics], backend: str) -> None:
+    """One untimed run of every set on a small 2-8-1 net, so that no net's time includes
+    loading the core's compiled kernel, importing a solver or a plug-in's first call."""
+    tiny = he_normal_network((2, 8, 1), seed=0)
+    for heuristics in sets.values():
+        count_regions(tiny, Box.cube(2), backend=backend, options=SearchOptions(heuristics=heuristics))
+
+
 def run_ablation(nets: Mapping[str, ReLUNetwork], sets: Mapping[str, Heuristics], repeat: int = 1, *,
                  domain: Callable[[int], Domain] | None = None, backend: str = "highs",
                  time_limit: float | None = None, on_run: Callable[[], None] | None = None) -> AblationResult:
@@ -345,7 +370,8 @@ def run_ablation(nets: Mapping[str, ReLUNetwork], sets: Mapping[str, Heuristics]
         In order; the first set's complete row is each net's reference count (put the
         plain search ``none`` first to compare against it).
     repeat : int
-        Runs per pair; the fastest is kept.
+        Runs per pair; the fastest is kept.  Every set first runs once, untimed, on a
+        small net (the compiled kernel's load is in no net's time).
     domain : callable n -> Domain, optional
         The domain of a net with ``n`` inputs (default ``[-1, 1]^n``).
     backend : str
@@ -370,10 +396,11 @@ def run_ablation(nets: Mapping[str, ReLUNetwork], sets: Mapping[str, Heuristics]
     ([4, 4], True)
     """
     if repeat < 1:
-        raise ValueError(f"repeat must be >= 1, got {repeat}")
+        raise InputError(f"repeat must be >= 1, got {repeat}")
     if not nets or not sets:
-        raise ValueError("an ablation needs at least one net and one heuristic set")
+        raise InputError("an ablation needs at least one net and one heuristic set")
     make_domain = domain or Box.cube
+    _warm_up(sets, backend)
     rows, domains = [], {}
     for name, network in nets.items():
         dom = make_domain(network.n_inputs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enumerator.domain import Domain
-from enumerator.network import ReLUNetwork
+from enumerator.models import as_network
 from enumerator.options import SearchOptions
 from enumerator.region import EnumerationResult
 from enumerator.search import RegionSearch
@@ -38,13 +38,15 @@ class RegionStream:
         return self.search.stop_reason
 
 
-def iter_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend: str = "highs",
+def iter_regions(network, domain: Domain | None = None, *, backend: str = "highs",
                  options: SearchOptions | None = None) -> RegionStream:
     """Stream the activation regions of ``network`` over ``domain``.
 
     Parameters
     ----------
-    network : ReLUNetwork
+    network : ReLUNetwork, path, torch.nn.Module or scikit-learn MLP
+        Anything :func:`enumerator.models.as_network` accepts (a model file in any
+        supported format, a model in memory).
     domain : Domain or None
         Default ``[-1, 1]^n``.
     backend : str
@@ -79,10 +81,10 @@ def iter_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend:
     --------
     enumerate_regions, count_regions
     """
-    return RegionStream(RegionSearch(network, domain, backend=backend, options=options))
+    return RegionStream(RegionSearch(as_network(network), domain, backend=backend, options=options))
 
 
-def enumerate_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend: str = "highs",
+def enumerate_regions(network, domain: Domain | None = None, *, backend: str = "highs",
                       options: SearchOptions | None = None, start: list[Subtree] | None = None
                       ) -> EnumerationResult:
     """All regions of ``network`` over ``domain`` in an :class:`EnumerationResult`.
@@ -99,13 +101,13 @@ def enumerate_regions(network: ReLUNetwork, domain: Domain | None = None, *, bac
     >>> enumerate_regions(net).n_regions
     4
     """
-    search = RegionSearch(network, domain, backend=backend, options=options)
+    search = RegionSearch(as_network(network), domain, backend=backend, options=options)
     regions = tuple(search.run(materialize=True, start=start))
     return EnumerationResult(regions, search.stats, search.complete, search.stop_reason, search.pending,
                              search.heuristic_stats)
 
 
-def count_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend: str = "highs",
+def count_regions(network, domain: Domain | None = None, *, backend: str = "highs",
                   options: SearchOptions | None = None, start: list[Subtree] | None = None
                   ) -> EnumerationResult:
     """Count regions without storing them (memory O(N n)); ``regions`` is None.
@@ -124,7 +126,7 @@ def count_regions(network: ReLUNetwork, domain: Domain | None = None, *, backend
     >>> count_regions(net, Unbounded(2)).n_regions
     6
     """
-    search = RegionSearch(network, domain, backend=backend, options=options)
+    search = RegionSearch(as_network(network), domain, backend=backend, options=options)
     for _ in search.run(materialize=False, start=start):
         pass
     return EnumerationResult(None, search.stats, search.complete, search.stop_reason, search.pending,

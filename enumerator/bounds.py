@@ -30,6 +30,8 @@ from collections import defaultdict
 from math import comb, factorial
 from typing import Sequence
 
+from solvers.errors import InputError
+
 __all__ = ["zaslavsky", "serra_upper_bound", "montufar_upper_bound", "montufar_lower_bound",
            "hanin_rolnick_scale"]
 
@@ -37,7 +39,7 @@ __all__ = ["zaslavsky", "serra_upper_bound", "montufar_upper_bound", "montufar_l
 def _check(n_inputs: int, widths: Sequence[int]) -> tuple[int, ...]:
     widths = tuple(int(w) for w in widths)
     if n_inputs < 1 or not widths or min(widths) < 1:
-        raise ValueError(f"need n_inputs >= 1 and at least one hidden width >= 1, got {n_inputs}, {widths}")
+        raise InputError(f"need n_inputs >= 1 and at least one hidden width >= 1, got {n_inputs}, {widths}")
     return widths
 
 
@@ -48,7 +50,7 @@ def zaslavsky(n_hyperplanes: int, n_inputs: int) -> int:
     (7, 301, 6)
     """
     if n_hyperplanes < 0 or n_inputs < 0:
-        raise ValueError(f"counts must be >= 0, got {n_hyperplanes}, {n_inputs}")
+        raise InputError(f"counts must be >= 0, got {n_hyperplanes}, {n_inputs}")
     return sum(comb(n_hyperplanes, i) for i in range(n_inputs + 1))
 
 
@@ -104,7 +106,7 @@ def montufar_lower_bound(n_inputs: int, widths: Sequence[int]) -> int:
     """
     widths = _check(n_inputs, widths)
     if min(widths) < n_inputs:
-        raise ValueError(f"Montufar et al. (2014) needs every width >= n_0 = {n_inputs}, got {widths}")
+        raise InputError(f"Montufar et al. (2014) needs every width >= n_0 = {n_inputs}, got {widths}")
     total = 1
     for n_l in widths[:-1]:
         total *= (n_l // n_inputs) ** n_inputs
@@ -119,5 +121,5 @@ def hanin_rolnick_scale(n_neurons: int, n_inputs: int) -> float:
     288.0
     """
     if n_neurons < 0 or n_inputs < 1:
-        raise ValueError(f"need n_neurons >= 0 and n_inputs >= 1, got {n_neurons}, {n_inputs}")
+        raise InputError(f"need n_neurons >= 0 and n_inputs >= 1, got {n_neurons}, {n_inputs}")
     return n_neurons ** n_inputs / factorial(n_inputs)

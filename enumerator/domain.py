@@ -22,13 +22,14 @@ from os import PathLike
 import numpy as np
 
 from enumerator.npzio import read_npz
+from solvers.errors import ReluShallowError
 from solvers.geometry import bounding_box, chebyshev_center
 from solvers.tolerances import DEFAULT_TOLERANCES
 
 __all__ = ["DomainError", "Domain", "Box", "Polytope", "Unbounded", "load_polytope", "domain_from_metadata"]
 
 
-class DomainError(ValueError):
+class DomainError(ReluShallowError, ValueError):
     """A domain is malformed, empty, or of the wrong dimension."""
 
 
@@ -137,8 +138,8 @@ class Polytope(Domain):
     """The polytope ``{x : A x <= b}``; must have a non-empty interior (it may be unbounded).
 
     ``A`` and ``b`` are stored with each row divided by a power of two (its largest
-    |entry| then lies in [1, 2)): the same set, exactly, whatever the rows' scale.
-    ``radius`` (the Chebyshev radius) is capped at 1e6 times the largest |b| so scaled."""
+    ``|entry|`` then lies in [1, 2)): the same set, exactly, whatever the rows' scale.
+    ``radius`` (the Chebyshev radius) is capped at 1e6 times the largest ``|b|`` so scaled."""
 
     A: np.ndarray
     b: np.ndarray

@@ -1,11 +1,17 @@
-"""Errors of the search, in one place so every module that raises them can import them."""
+"""Errors of the search, in one place so every module that raises them can import them.
+
+Every error the project raises on purpose derives from :class:`ReluShallowError`
+(defined in :mod:`solvers.errors`, the lowest package, and re-exported here).
+"""
 
 from __future__ import annotations
 
-__all__ = ["EnumerationError", "HeuristicError"]
+from solvers.errors import ReluShallowError
+
+__all__ = ["EnumerationError", "HeuristicError", "ReluShallowError"]
 
 
-class EnumerationError(RuntimeError):
+class EnumerationError(ReluShallowError, RuntimeError):
     """The search found an inconsistency it cannot resolve (names the pattern prefix)."""
 
 

@@ -23,10 +23,12 @@ from os import PathLike
 from pathlib import Path
 from typing import Iterable, Iterator
 
-__all__ = ["OutputPathError", "atomic_output", "check_output", "npz_path"]
+from solvers.errors import ReluShallowError
+
+__all__ = ["OutputPathError", "atomic_output", "check_output", "check_output_folder", "npz_path"]
 
 
-class OutputPathError(ValueError):
+class OutputPathError(ReluShallowError, ValueError):
     """An output path that would overwrite an input or cannot be written."""
 
 
@@ -73,6 +75,26 @@ def check_output(path: str | PathLike, inputs: Iterable[str | PathLike | None] =
         raise OutputPathError(f"{option} {target}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputPathError(f"{option} {target}: folder {folder} is not writable")
+    return target
+
+
+def check_output_folder(path: str | PathLike, inputs: Iterable[str | PathLike | None] = (), *,
+                        option: str = "output") -> Path:
+    """Check that ``path`` can be used as an output folder (it may not exist yet) that
+    is none of ``inputs``; return it as a Path.
+
+    Raises
+    ------
+    OutputPathError
+        If ``path`` is one of ``inputs`` or an existing file.
+    """
+    target = Path(path)
+    for source in inputs:
+        if source is not None and _same_file(target, Path(source)):
+            raise OutputPathError(f"{option} {target} is also an input ({source}); "
+                                  "choose another folder so the input is not overwritten")
+    if target.exists() and not target.is_dir():
+        raise OutputPathError(f"{option} {target} is a file, not a folder")
     return target
 
 

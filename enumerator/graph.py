@@ -1,4 +1,4 @@
-"""The region adjacency graph and the linear pieces (DESIGN.md section 1, ``pieces``).
+"""The region adjacency graph and the linear pieces (docs/design.md, section 1, ``pieces``).
 
 Nodes are the full-dimensional regions (indices into the list given); an edge joins
 two regions whose closures share a facet, an (n-1)-dimensional face, inside the

@@ -18,6 +18,7 @@ import numpy as np
 from enumerator.api import count_regions
 from enumerator.domain import Box
 from enumerator.network import ReLUNetwork
+from solvers.errors import InputError
 
 __all__ = ["restrict_to_line", "count_along_segment"]
 
@@ -40,7 +41,7 @@ def restrict_to_line(network: ReLUNetwork, x0, u) -> ReLUNetwork:
     n = network.n_inputs
     for name, vec in (("x0", x0), ("u", u)):
         if vec.shape != (n,) or not np.all(np.isfinite(vec)):
-            raise ValueError(f"{name} must be a finite vector of length {n}, got shape {vec.shape}")
+            raise InputError(f"{name} must be a finite vector of length {n}, got shape {vec.shape}")
     return network.restrict(u[:, None], x0, source=f"line restriction of {network!r}")
 
 

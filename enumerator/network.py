@@ -13,7 +13,7 @@ sees affine maps of the input ``x``:
 :class:`DenseReLU` is the plain layer ``relu(W h + b)``; a residual block
 ``h + V relu(U h + c) + d`` fits the same protocol.
 
-Interchange file (DESIGN.md section 1): keys ``W0, b0, W1, b1, ...``, ``Wk`` of shape
+Interchange file (docs/design.md, section 1): keys ``W0, b0, W1, b1, ...``, ``Wk`` of shape
 (out, in); the last pair is the linear output layer.
 
 Residual networks use the same file with a second kind of block.  Block ``k`` is either
@@ -34,11 +34,12 @@ from typing import Sequence
 import numpy as np
 
 from enumerator.npzio import read_npz
+from solvers.errors import InputError, ReluShallowError
 
 __all__ = ["NetworkError", "UnsupportedModelError", "DenseReLU", "ResidualBlock", "AffineOutput", "ReLUNetwork"]
 
 
-class NetworkError(ValueError):
+class NetworkError(ReluShallowError, ValueError):
     """A network could not be built: the message names the file, layer and value at fault."""
 
 
@@ -452,7 +453,7 @@ class ReLUNetwork:
         if X.ndim == 1:
             X = X[None, :]
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
-            raise ValueError(f"inputs must have shape (k, {self.n_inputs}), got {np.shape(X)}")
+            raise InputError(f"inputs must have shape (k, {self.n_inputs}), got {np.shape(X)}")
         return X
 
     def forward_with_preactivations(self, X) -> tuple[np.ndarray, np.ndarray]:
@@ -482,7 +483,7 @@ class ReLUNetwork:
         x0 = np.asarray(x0, dtype=float)
         if B.ndim != 2 or B.shape[0] != self.n_inputs or x0.shape != (self.n_inputs,) \
                 or not (np.all(np.isfinite(B)) and np.all(np.isfinite(x0))):
-            raise ValueError(f"restriction needs finite B of shape ({self.n_inputs}, k) and x0 of shape "
+            raise InputError(f"restriction needs finite B of shape ({self.n_inputs}, k) and x0 of shape "
                              f"({self.n_inputs},), got {B.shape} and {x0.shape}")
         if not self.blocks:
             W, b = self.output.W, self.output.b
@@ -526,7 +527,7 @@ class ReLUNetwork:
         """
         x = self._as_batch(x)[0]
         if not np.all(np.isfinite(x)):
-            raise ValueError(f"input must be finite, got {x.tolist()}")
+            raise InputError(f"input must be finite, got {x.tolist()}")
         given = None if states is None else np.asarray(states, dtype=bool)
         M, v = np.eye(self.n_inputs), np.zeros(self.n_inputs)
         states, As, cs = [], [], []

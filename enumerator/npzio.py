@@ -2,7 +2,7 @@
 
 Nothing is decompressed before the archive's directory and every array's `.npy`
 header have been checked, so a hostile file cannot make the reader allocate memory
-it does not hold.  The limits (:data:`MAX_TOTAL_BYTES`, :data:`MAX_RATIO`):
+it does not hold.  The limits are those of every model file (:mod:`enumerator.limits`):
 
 * each member must be a `.npy` array whose header (shape, dtype) is readable, whose
   dtype is numeric (bool, integer, float or complex; strings and Python objects are
@@ -27,33 +27,11 @@ from os import PathLike
 
 import numpy as np
 
+from enumerator.limits import MAX_RATIO, MAX_TOTAL_BYTES, RATIO_FLOOR, check_zip, fmt_bytes, npy_header
+
 __all__ = ["read_npz", "MAX_TOTAL_BYTES", "MAX_RATIO", "RATIO_FLOOR"]
 
-MAX_TOTAL_BYTES = 4 * 2 ** 30
-MAX_RATIO = 200
-RATIO_FLOOR = 64 * 2 ** 20
 NUMERIC_KINDS = "biufc"
-
-
-def _fmt_bytes(n: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} bytes"  # unreachable
-
-
-def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo):
-    """``(shape, dtype, header length)`` of one `.npy` member."""
-    with zf.open(info) as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"unknown .npy format version {version}")
-        return shape, dtype, f.tell()
 
 
 def read_npz(path: str | PathLike, error: type[Exception] = ValueError,
@@ -77,23 +55,13 @@ def read_npz(path: str | PathLike, error: type[Exception] = ValueError,
             raise error(f"{path}: not a zip/npz file")
         arrays = {}
         with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            if total > max_bytes:
-                raise error(f"{path}: arrays would take {_fmt_bytes(total)} uncompressed, "
-                            f"more than the limit of {_fmt_bytes(max_bytes)}")
-            for info in infos:
+            check_zip(zf, str(path), error, max_bytes, label=lambda name: f"array {name.removesuffix('.npy')!r}")
+            for info in zf.infolist():
                 name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
                 where = f"{path}: array {name!r}"
                 if not info.filename.endswith(".npy"):
                     raise error(f"{path}: member {info.filename!r} is not a .npy array")
-                if info.flag_bits & 0x1:
-                    raise error(f"{where} is encrypted; encrypted archives are not read")
-                if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(1, info.compress_size):
-                    raise error(f"{where} expands {info.compress_size} compressed bytes to "
-                                f"{_fmt_bytes(info.file_size)} (more than {MAX_RATIO} times): "
-                                "refused as a possible zip bomb")
-                shape, dtype, header_len = _read_header(zf, info)
+                shape, dtype, header_len = npy_header(zf, info)
                 if name in text_keys:
                     if dtype.kind != "U":
                         raise error(f"{where} has dtype {dtype}; expected a unicode string")
@@ -102,8 +70,8 @@ def read_npz(path: str | PathLike, error: type[Exception] = ValueError,
                                 " only numeric arrays are read")
                 declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
                 if declared != info.file_size - header_len:
-                    raise error(f"{where}: header declares shape {shape} of {dtype} ({_fmt_bytes(declared)}) "
-                                f"but the file holds {_fmt_bytes(info.file_size - header_len)}")
+                    raise error(f"{where}: header declares shape {shape} of {dtype} ({fmt_bytes(declared)}) "
+                                f"but the file holds {fmt_bytes(info.file_size - header_len)}")
                 with zf.open(info) as f:
                     arrays[name] = np.lib.format.read_array(f, allow_pickle=False)
         return arrays

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from enumerator.plugins import HeuristicRegistry
+from solvers.errors import InputError
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 __all__ = ["HEURISTIC_NAMES", "ORDER_NAMES", "Heuristics", "SearchOptions"]
@@ -82,12 +83,12 @@ class Heuristics:
 
     def __post_init__(self):
         if self.order not in ORDER_NAMES:
-            raise ValueError(f"unknown branching order '{self.order}' (choose from {', '.join(ORDER_NAMES)})")
+            raise InputError(f"unknown branching order '{self.order}' (choose from {', '.join(ORDER_NAMES)})")
         if not isinstance(self.plugins, HeuristicRegistry):
             raise TypeError(f"plugins must be a HeuristicRegistry, got {type(self.plugins).__name__}")
         taken = set(self.plugins.names) & (set(HEURISTIC_NAMES) | set(ORDER_NAMES))
         if taken:
-            raise ValueError(f"heuristic plug-in name '{sorted(taken)[0]}' is the name of a built-in heuristic")
+            raise InputError(f"heuristic plug-in name '{sorted(taken)[0]}' is the name of a built-in heuristic")
 
     @classmethod
     def none(cls) -> "Heuristics":
@@ -114,7 +115,7 @@ class SearchOptions:
     Attributes
     ----------
     include_lower_dim : bool
-        Also find the realizable canonical patterns without interior (DESIGN.md section 1).
+        Also find the realizable canonical patterns without interior (docs/design.md, section 1).
     max_regions : int or None
         Stop after this many full-dimensional regions; the run is marked incomplete.
     time_limit : float or None
@@ -137,6 +138,6 @@ class SearchOptions:
 
     def __post_init__(self):
         if self.max_regions is not None and self.max_regions < 0:
-            raise ValueError(f"max_regions must be >= 0, got {self.max_regions}")
+            raise InputError(f"max_regions must be >= 0, got {self.max_regions}")
         if self.time_limit is not None and not self.time_limit > 0:
-            raise ValueError(f"time_limit must be > 0 seconds, got {self.time_limit}")
+            raise InputError(f"time_limit must be > 0 seconds, got {self.time_limit}")

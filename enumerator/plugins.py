@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from enumerator.hookspec import HOOKS
+from solvers.errors import ReluShallowError
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginError", "hookimpl", "HookImpl", "Plugin", "HeuristicRegistry",
            "validate_plugin", "load_heuristic_file", "discover_entry_points", "load_registry"]
@@ -51,7 +52,7 @@ ENTRY_POINT_GROUP = "relu_shallow.heuristics"
 _MARK = "relu_shallow_hookimpl"
 
 
-class PluginError(ValueError):
+class PluginError(ReluShallowError, ValueError):
     """A plug-in could not be loaded or does not follow the spec (one line, naming it)."""
 
 

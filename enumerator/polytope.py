@@ -23,6 +23,7 @@ import numpy as np
 from enumerator.domain import Domain
 from enumerator.region import Region
 from solvers import BACKENDS, LPProblem, LPStatus, SlackLP, available_backends, backend_class
+from solvers.errors import InputError
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 __all__ = ["Halfspaces", "region_halfspaces", "domain_halfspaces", "max_slack", "exact_volume"]
@@ -146,6 +147,6 @@ def exact_volume(hs: Halfspaces, interior: np.ndarray) -> float:
         g = hs.G[:, 0]
         return float(np.min(hs.h[g > 0] / g[g > 0]) - np.max(hs.h[g < 0] / g[g < 0]))
     if n > 3:
-        raise ValueError(f"exact volume is only computed for n <= 3, got n = {n}")
+        raise InputError(f"exact volume is only computed for n <= 3, got n = {n}")
     vertices = HalfspaceIntersection(np.hstack([hs.G, -hs.h[:, None]]), np.asarray(interior, float)).intersections
     return float(ConvexHull(vertices).volume)

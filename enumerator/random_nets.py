@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from enumerator.network import ReLUNetwork
+from solvers.errors import InputError
 
 __all__ = ["REFERENCE_ARCHITECTURES", "he_normal_network", "parse_architecture", "quantized_network"]
 
@@ -22,9 +23,9 @@ def parse_architecture(text: str) -> tuple[int, ...]:
     try:
         arch = tuple(int(p) for p in text.split("-"))
     except ValueError:
-        raise ValueError(f"architecture '{text}' must be widths joined by '-', like 4-8-8-1") from None
+        raise InputError(f"architecture '{text}' must be widths joined by '-', like 4-8-8-1") from None
     if len(arch) < 2 or min(arch) < 1:
-        raise ValueError(f"architecture '{text}' needs at least input and output widths, all >= 1")
+        raise InputError(f"architecture '{text}' needs at least input and output widths, all >= 1")
     return arch
 
 

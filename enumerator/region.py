@@ -23,7 +23,7 @@ def unpack_pattern(packed: bytes, n_neurons: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Region:
-    """One activation region ``R_s`` (DESIGN.md section 1) and the affine map on it.
+    """One activation region ``R_s`` (docs/design.md, section 1) and the affine map on it.
 
     Attributes
     ----------

@@ -3,25 +3,39 @@
 A *region store* is one ``.parquet`` file or a directory of shards
 ``part-NNNNNN.parquet`` with a ``manifest.json``.  One row per region:
 
-==================  =========================================  ==========================
-column              type                                       meaning (see Region)
-==================  =========================================  ==========================
-pattern             binary                                     packed pattern
-witness             fixed_size_list<double>[n]                 interior point
-slack               double                                     certified slack
-C                   fixed_size_list<double>[m*n] (row-major)   ``f = C x + d``
+==================  ===========================================  ==========================
+column              type                                         meaning (see Region)
+==================  ===========================================  ==========================
+pattern             binary                                       packed pattern (bit order below)
+witness             fixed_size_list<double>[n]                   interior point
+slack               double                                       certified slack
+C                   fixed_size_list<fixed_size_list<double>[n]>  ``f = C x + d``: m rows of n
+                    [m]
 d                   fixed_size_list<double>[m]
-cuts                binary (packed like the pattern)           rows that cut
+cuts                binary (packed like the pattern)             rows that cut
 full_dimensional    bool
-==================  =========================================  ==========================
+==================  ===========================================  ==========================
+
+Optional pattern columns (``pattern_columns``): ``"bits"`` adds ``pattern_bits``, a
+string of N characters ``0``/``1`` (neuron j is character j); ``"neurons"`` adds one
+bool column per neuron, ``neuron_0`` ... ``neuron_{N-1}`` (hidden neurons in layer
+order, ``true`` = active).  The packed ``pattern`` is always there: neuron j is bit
+``7 - j % 8`` of byte ``j // 8`` (numpy ``packbits``, big-endian bit order: neuron 0
+is the high bit of byte 0; the last byte is padded with zeros).
 
 ``A`` and ``c`` (N*(n+1) numbers per region) are not stored: :func:`pattern_maps`
 rebuilds them from the pattern with the network, by the very computation the search
 does (``blocks[i].pre`` and ``post`` from the identity map), so they are bitwise the
 search's; the recomputed ``C, d`` are checked bitwise against the stored ones, which
-also catches a store read with the wrong network.  File key-value metadata:
-``format``, ``version``, ``source_hash``, ``n_inputs``, ``n_outputs``, ``n_neurons``,
-``domain`` (JSON), ``include_lower_dim``, ``complete`` and ``counts`` (JSON).
+also catches a store read with the wrong network.  File key-value metadata (each
+value JSON): ``format``, ``version``, ``source_hash`` (SHA-256 of the network's
+arrays, :attr:`ReLUNetwork.source_hash`), ``architecture`` (e.g. ``4-8-8-1``),
+``n_inputs`` (n), ``n_outputs`` (m), ``n_neurons`` (N), ``domain`` (its
+:meth:`Domain.to_metadata`), ``pattern_bit_order`` (``"big"``: as above),
+``pattern_columns``, ``slice`` (``null``, or the slice the regions live on:
+:meth:`enumerator.slices.AffineSlice.to_metadata`; then n is the slice's dimension and
+the network is the restricted one), ``include_lower_dim``, ``complete`` and ``counts``.
+Version 1 files (``C`` flattened row-major, fewer keys) are still read.
 
 Memory: a writer holds at most ``chunk_rows`` rows before it writes a row group; a
 reader holds one record batch.  Files are written through :func:`atomic_output` by the
@@ -41,16 +55,19 @@ from enumerator.domain import Domain, domain_from_metadata
 from enumerator.files import atomic_output
 from enumerator.network import ReLUNetwork
 from enumerator.region import Region, pack_pattern, unpack_pattern
+from solvers.errors import ReluShallowError
 
 __all__ = ["RegionStoreError", "RegionWriter", "RegionStore", "pattern_maps", "write_regions", "read_regions",
            "MANIFEST", "shard_name", "require_pyarrow", "write_manifest"]
 
 FORMAT = "relu-shallow-regions"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
+PATTERN_COLUMNS = ("packed", "bits", "neurons")
 MANIFEST = "manifest.json"
 
 
-class RegionStoreError(ValueError):
+class RegionStoreError(ReluShallowError, ValueError):
     """A region store is unreadable, incomplete where completeness is needed, or
     belongs to another network."""
 
@@ -88,10 +105,12 @@ def pattern_maps(network: ReLUNetwork, states: np.ndarray) -> tuple[np.ndarray, 
     return A, c, C, d
 
 
-def _static_metadata(network: ReLUNetwork, domain: Domain, include_lower_dim: bool) -> dict:
+def _static_metadata(network: ReLUNetwork, domain: Domain, include_lower_dim: bool, pattern_columns: str,
+                     slice: dict | None) -> dict:
     return {"format": FORMAT, "version": VERSION, "source_hash": network.source_hash,
-            "n_inputs": network.n_inputs, "n_outputs": network.n_outputs, "n_neurons": network.n_neurons,
-            "domain": domain.to_metadata(), "include_lower_dim": include_lower_dim}
+            "architecture": network.architecture, "n_inputs": network.n_inputs, "n_outputs": network.n_outputs,
+            "n_neurons": network.n_neurons, "domain": domain.to_metadata(), "pattern_bit_order": "big",
+            "pattern_columns": pattern_columns, "slice": slice, "include_lower_dim": include_lower_dim}
 
 
 class RegionWriter:
@@ -99,20 +118,27 @@ class RegionWriter:
 
     Call :meth:`write` per region and :meth:`close` with the run's outcome; leaving
     the ``with`` block on an exception closes the file without marking it complete.
+    ``pattern_columns`` (``"packed"``, ``"bits"`` or ``"neurons"``) adds readable
+    pattern columns (module docstring); ``slice`` is the slice's metadata, if any.
     """
 
     def __init__(self, path: str | PathLike, network: ReLUNetwork, domain: Domain, include_lower_dim: bool,
-                 chunk_rows: int = 50_000):
+                 chunk_rows: int = 50_000, *, pattern_columns: str = "packed", slice: dict | None = None):
         pa, pq = require_pyarrow()
+        if pattern_columns not in PATTERN_COLUMNS:
+            raise ValueError(f"unknown pattern columns '{pattern_columns}'; choose {', '.join(PATTERN_COLUMNS)}")
         self._pa = pa
         n, m = network.n_inputs, network.n_outputs
         self.n, self.m, self.N = n, m, network.n_neurons
+        self.pattern_columns = pattern_columns
+        extra = ([("pattern_bits", pa.string())] if pattern_columns == "bits" else
+                 [(f"neuron_{j}", pa.bool_()) for j in range(self.N)] if pattern_columns == "neurons" else [])
         self.schema = pa.schema([
             ("pattern", pa.binary()), ("witness", pa.list_(pa.float64(), n)), ("slack", pa.float64()),
-            ("C", pa.list_(pa.float64(), m * n)), ("d", pa.list_(pa.float64(), m)), ("cuts", pa.binary()),
-            ("full_dimensional", pa.bool_()),
+            ("C", pa.list_(pa.list_(pa.float64(), n), m)), ("d", pa.list_(pa.float64(), m)), ("cuts", pa.binary()),
+            ("full_dimensional", pa.bool_()), *extra,
         ])
-        self.metadata = _static_metadata(network, domain, include_lower_dim)
+        self.metadata = _static_metadata(network, domain, include_lower_dim, pattern_columns, slice)
         self.chunk_rows = chunk_rows
         self._writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
         self._rows: list[Region] = []
@@ -138,15 +164,23 @@ class RegionWriter:
             flat = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arrays]) if width else np.zeros(0)
             return pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float64()), width)
 
-        batch = pa.record_batch([
+        C = pa.FixedSizeListArray.from_arrays(fixed([r.C for r in rows], self.m * self.n).flatten(), self.n)
+        columns = [
             pa.array([r.pattern for r in rows], pa.binary()),
             fixed([r.witness for r in rows], self.n),
             pa.array([r.slack for r in rows], pa.float64()),
-            fixed([r.C for r in rows], self.m * self.n),
+            pa.FixedSizeListArray.from_arrays(C, self.m),
             fixed([r.d for r in rows], self.m),
             pa.array([pack_pattern(r.cuts) for r in rows], pa.binary()),
             pa.array([r.full_dimensional for r in rows], pa.bool_()),
-        ], schema=self.schema)
+        ]
+        if self.pattern_columns != "packed":
+            states = np.array([r.states for r in rows], dtype=bool).reshape(len(rows), self.N)
+            if self.pattern_columns == "bits":
+                columns.append(pa.array(["".join("1" if b else "0" for b in s) for s in states], pa.string()))
+            else:
+                columns.extend(pa.array(states[:, j], pa.bool_()) for j in range(self.N))
+        batch = pa.record_batch(columns, schema=self.schema)
         self._writer.write_batch(batch)
         self.rows += len(rows)
 
@@ -171,10 +205,12 @@ class RegionWriter:
 
 def write_regions(path: str | PathLike, regions: Iterable[Region], network: ReLUNetwork, domain: Domain,
                   include_lower_dim: bool, *, complete: bool = True, counts: dict | None = None,
-                  chunk_rows: int = 50_000) -> int:
+                  chunk_rows: int = 50_000, pattern_columns: str = "packed", slice: dict | None = None) -> int:
     """Write ``regions`` (any iterable, consumed once) to the Parquet file ``path``;
-    returns the number of rows.  Use :func:`atomic_output` around it for atomicity."""
-    with RegionWriter(path, network, domain, include_lower_dim, chunk_rows) as writer:
+    returns the number of rows.  Use :func:`atomic_output` around it for atomicity.
+    ``pattern_columns`` and ``slice``: see :class:`RegionWriter`."""
+    with RegionWriter(path, network, domain, include_lower_dim, chunk_rows, pattern_columns=pattern_columns,
+                      slice=slice) as writer:
         writer.write_many(regions)
         writer.close(complete, counts)
         return writer.rows
@@ -234,7 +270,9 @@ class RegionStore:
                                                     "counts")}
             except (KeyError, ValueError):
                 raise RegionStoreError(f"{file}: not a relu-shallow region file (metadata missing)") from None
-            if md["format"] != FORMAT or md["version"] != VERSION:
+            md.update({k: json.loads(kv[k]) for k in ("architecture", "pattern_bit_order", "pattern_columns",
+                                                      "slice") if k in kv})
+            if md["format"] != FORMAT or md["version"] not in READABLE_VERSIONS:
                 raise RegionStoreError(f"{file}: unknown region file format {md['format']} v{md['version']}")
             if self.metadata is None:
                 self.metadata = md
@@ -266,14 +304,16 @@ class RegionStore:
         if self.metadata["source_hash"] != network.source_hash:
             raise RegionStoreError(f"{self.path}: regions of another network "
                                    f"(source hash {self.metadata['source_hash'][:12]}...)")
-        _, pq = require_pyarrow()
+        pa, pq = require_pyarrow()
         n, m, N = network.n_inputs, network.n_outputs, network.n_neurons
         for file in self.files:
             for batch in pq.ParquetFile(file).iter_batches(batch_size=batch_rows):
                 pattern = batch.column("pattern").to_pylist()
                 witness = batch.column("witness").flatten().to_numpy().reshape(-1, n)
                 slack = batch.column("slack").to_numpy()
-                C = batch.column("C").flatten().to_numpy().reshape(-1, m, n)
+                C = batch.column("C").flatten()
+                C = C.flatten() if pa.types.is_fixed_size_list(C.type) else C  # version 1: flat rows
+                C = C.to_numpy().reshape(-1, m, n)
                 d = batch.column("d").flatten().to_numpy().reshape(-1, m)
                 cuts = batch.column("cuts").to_pylist()
                 full = batch.column("full_dimensional").to_pylist()

@@ -1,4 +1,4 @@
-"""The search tree over neuron states (DESIGN.md section 2).
+"""The search tree over neuron states (docs/design.md, section 2).
 
 Depth-first over neurons in layer order.  A node fixes the states of a prefix of
 neurons; its polytope is the set of domain points with that prefix pattern.  Given
@@ -566,11 +566,13 @@ class RegionSearch:
 
     def _run_core(self, materialize: bool, start: list[Subtree] | None):
         from enumerator.core.driver import CoreRun
+        from enumerator.kernel_cache import ensure_compiled
 
         self._count = _Counters()
         self._sub_heuristics = {}
-        self._t0 = time.perf_counter()
         self._stop_requested = False
+        ensure_compiled()  # a first compile is not search time (a Ctrl-C meanwhile still stops the run)
+        self._t0 = time.perf_counter()
         self.complete, self.stop_reason, self.pending = False, "running", None
         self._core = CoreRun(self)
         try:
@@ -613,8 +615,10 @@ class RegionSearch:
         self._cuts = np.zeros(N, dtype=bool)  # by neuron
         self._order = np.arange(N)  # neuron decided at each depth
         self._count = _Counters()
-        self._calls = HeuristicCalls(self.options.heuristics, self.domain, self.options.tolerances, net.n_inputs)
         self._t0 = time.perf_counter()
+        limit = self.options.time_limit
+        self._calls = HeuristicCalls(self.options.heuristics, self.domain, self.options.tolerances, net.n_inputs,
+                                     deadline=None if limit is None else self._t0 + limit)
         self._stop_requested = False
         self.complete, self.stop_reason, self.pending = False, "running", None
         count = self._count

@@ -33,13 +33,14 @@ import numpy as np
 from enumerator.domain import Domain
 from enumerator.files import atomic_output
 from enumerator.network import ReLUNetwork
+from solvers.errors import ReluShallowError
 
 __all__ = ["Subtree", "CheckpointError", "check_subtrees", "save_checkpoint", "load_checkpoint"]
 
 CHECKPOINT_VERSION = 2
 
 
-class CheckpointError(ValueError):
+class CheckpointError(ReluShallowError, ValueError):
     """A checkpoint or start list is unreadable, damaged, or belongs to another search."""
 
 

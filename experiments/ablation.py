@@ -26,7 +26,6 @@ import platform  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from enumerator import count_regions  # noqa: E402
 from enumerator.ablation import parse_heuristic_set, resolve_network, run_ablation  # noqa: E402
 from enumerator.plugins import HeuristicRegistry, load_heuristic_file  # noqa: E402
 from enumerator.random_nets import REFERENCE_ARCHITECTURES  # noqa: E402
@@ -52,7 +51,6 @@ def main() -> int:
     args = parser.parse_args()
     archs = args.arch or ["-".join(map(str, a)) for a in REFERENCE_ARCHITECTURES]
     nets = {arch: resolve_network(arch) for arch in archs}
-    count_regions(resolve_network("2-4-1"))  # compile the core's kernel before anything is timed
     plugins = HeuristicRegistry().register(load_heuristic_file(EXAMPLE_PLUGIN))
     sets = {label: parse_heuristic_set(label, plugins) for label in SETS}
     result = run_ablation(nets, sets, args.repeat, on_run=lambda: print(".", end="", flush=True, file=sys.stderr))

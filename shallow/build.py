@@ -1,4 +1,4 @@
-"""Construction of the three-layer network from enumerated regions (DESIGN.md section 3).
+"""Construction of the three-layer network from enumerated regions (docs/design.md, section 3).
 
 For every built region ``s``, every constraint ``j`` kept for ``s`` and every output ``k``::
 
@@ -78,6 +78,7 @@ import scipy.sparse as sp
 
 from enumerator import Box, Domain, Region, ReLUNetwork, Unbounded
 from shallow.network import ExtendedLayer, ShallowNetwork
+from solvers.errors import InputError
 
 __all__ = ["FORMAT_VERSION", "build", "branching_rows"]
 
@@ -117,7 +118,7 @@ def branching_rows(patterns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         representative[:, j] = first[group]
         _, group = np.unique(2 * group + bit, return_inverse=True)
     if S and len(np.unique(group)) < S:
-        raise ValueError("the regions hold a pattern twice; build from one enumeration")
+        raise InputError("the regions hold a pattern twice; build from one enumeration")
     return keep, representative
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from enumerator import Box, Domain, ReLUNetwork
+from enumerator.models import as_network
 from enumerator.polytope import region_halfspaces
 from solvers.base import SolverError
 from solvers.distance import closest_point, halfspace_distance
@@ -86,12 +87,14 @@ class Counterfactual:
                 "output": self.output.tolist()}
 
 
-def counterfactual(network: ReLUNetwork, regions, x, domain: Domain | None = None, *, norm: str = "l2",
+def counterfactual(network, regions, x, domain: Domain | None = None, *, norm: str = "l2",
                    margin: float = 1e-6) -> Counterfactual | None:
     """The exact nearest point of another predicted class (see the module docstring).
 
     Parameters
     ----------
+    network : ReLUNetwork, path, torch.nn.Module or scikit-learn MLP
+        Anything :func:`enumerator.models.as_network` accepts.
     regions : sequence of Region
         Every full-dimensional region of ``network`` over ``domain``.
     norm : {"l2", "l1", "linf"}
@@ -108,6 +111,7 @@ def counterfactual(network: ReLUNetwork, regions, x, domain: Domain | None = Non
     >>> np.round(cf.point, 4).tolist(), cf.from_class, cf.to_class
     ([0.5, 0.0], 1, 0)
     """
+    network = as_network(network)
     x = np.asarray(x, dtype=float).reshape(-1)
     domain = domain or Box.cube(network.n_inputs)
     start = int(predicted_class(network(x))[0])

@@ -1,4 +1,4 @@
-"""Local explanations from the region of an input (DESIGN.md section 3, last paragraph).
+"""Local explanations from the region of an input (docs/design.md, section 3, last paragraph).
 
 On the region of ``x`` the network is exactly ``f(x) = C x + d``, so the feature
 contributions ``C[k, i] * x_i`` plus ``d[k]`` add up to ``f(x)[k]`` with no
@@ -25,9 +25,11 @@ import numpy as np
 
 from enumerator import Box, Domain, ReLUNetwork, Region, pack_pattern
 from enumerator.graph import GraphOptions, facet, pattern_across
+from enumerator.models import as_network
 from enumerator.polytope import region_halfspaces
 from shallow.region_size import VolumeShares, chebyshev_radius, volume_shares
 from solvers.distance import closest_point
+from solvers.errors import InputError
 
 __all__ = ["LocalExplanation", "explain_point", "nearest_facets", "region_of", "bits", "affine_text"]
 
@@ -128,12 +130,14 @@ def _share_text(volume: VolumeShares) -> str:
     return text + ")"
 
 
-def explain_point(network: ReLUNetwork, x, domain: Domain | None = None, *, top: int = 3,
+def explain_point(network, x, domain: Domain | None = None, *, top: int = 3,
                   backend: str = "highs", samples: int = 100_000, seed: int = 0) -> LocalExplanation:
     """Exact local explanation of ``network`` at input ``x`` (shape (n,)) over ``domain``.
 
     Parameters
     ----------
+    network : ReLUNetwork, path, torch.nn.Module or scikit-learn MLP
+        Anything :func:`enumerator.models.as_network` accepts.
     domain : Domain or None
         Default ``[-1, 1]^n``; ``x`` must lie in it.
     top : int
@@ -156,14 +160,15 @@ def explain_point(network: ReLUNetwork, x, domain: Domain | None = None, *, top:
     >>> round(e.volume_share, 6), e.volume.method
     (0.375, 'exact')
     """
+    network = as_network(network)
     x = np.asarray(x, dtype=float).reshape(-1)
     if x.shape != (network.n_inputs,):
-        raise ValueError(f"x has {x.size} values but the network has {network.n_inputs} inputs")
+        raise InputError(f"x has {x.size} values but the network has {network.n_inputs} inputs")
     if not np.all(np.isfinite(x)):
-        raise ValueError(f"input must be finite, got {x.tolist()}")
+        raise InputError(f"input must be finite, got {x.tolist()}")
     domain = domain or Box.cube(network.n_inputs)
     if not domain.contains(x, tol=1e-12)[0]:
-        raise ValueError(f"x = {x.tolist()} lies outside the domain {domain.describe()}")
+        raise InputError(f"x = {x.tolist()} lies outside the domain {domain.describe()}")
     region = region_of(network, x)
     radius, _ = chebyshev_radius(region, domain, backend)
     volume = volume_shares(network, [region], domain, samples=samples, seed=seed, backend=backend)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from enumerator import Domain, ReLUNetwork, Region
+from enumerator import Domain, Region
+from enumerator.models import as_network
 from enumerator.polytope import region_halfspaces
 from shallow.counterfactual import class_rows, predicted_class
 from shallow.explain import bits
@@ -85,9 +86,12 @@ class GlobalExplanation:
         return "\n".join(lines)
 
 
-def explain_global(network: ReLUNetwork, regions, domain: Domain, *, samples: int = 100_000, seed: int = 0,
+def explain_global(network, regions, domain: Domain, *, samples: int = 100_000, seed: int = 0,
                    backend: str = "highs") -> GlobalExplanation:
     """Global explanation of ``network`` from all its full-dimensional ``regions`` over ``domain``.
+
+    ``network`` is anything :func:`enumerator.models.as_network` accepts (a ReLUNetwork, a
+    model file, a torch.nn.Module or a scikit-learn MLP).
 
     Examples
     --------
@@ -100,6 +104,7 @@ def explain_global(network: ReLUNetwork, regions, domain: Domain, *, samples: in
     >>> g.importance.round(6).tolist(), sorted(r["class"] for r in g.table)
     ([[0.5, 0.0]], ['0', 'mixed'])
     """
+    network = as_network(network)
     regions = list(regions)
     volume = volume_shares(network, regions, domain, samples=samples, seed=seed, backend=backend)
     if volume.shares is None:

@@ -34,6 +34,7 @@ from enumerator.files import atomic_output, npz_path
 from enumerator.npzio import MAX_TOTAL_BYTES, read_npz
 from shallow.build import FORMAT_VERSION
 from shallow.network import ExtendedLayer, ShallowNetwork
+from solvers.errors import ReluShallowError
 
 __all__ = ["ShallowFormatError", "save_shallow", "load_shallow"]
 
@@ -41,7 +42,7 @@ __all__ = ["ShallowFormatError", "save_shallow", "load_shallow"]
 MAX_DENSE_FIRST_LAYER = MAX_TOTAL_BYTES // 8
 
 
-class ShallowFormatError(ValueError):
+class ShallowFormatError(ReluShallowError, ValueError):
     """A shallow-network file is unreadable, incomplete, or of an unknown version."""
 
 

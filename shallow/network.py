@@ -2,7 +2,7 @@
 
 An extended weight is ``w + inf * w'`` (finite part, infinite coefficient).  Each layer
 holds four arrays: ``W_fin, W_inf`` (sparse, shape (out, in)) and ``b_fin, b_inf``
-(shape (out,)).  Semantics (DESIGN.md section 3): a pre-activation ``p + inf * q``
+(shape (out,)).  Semantics (docs/design.md, section 3): a pre-activation ``p + inf * q``
 is ``+inf`` if ``q > 0``, ``-inf`` if ``q < 0`` and ``p`` if ``q == 0``; an input
 that is ``+inf`` contributes ``inf * sign(w')`` (or ``inf * sign(w)`` when
 ``w' = 0``; ``0 * inf = 0``); ``relu(+inf) = +inf`` and ``relu(-inf) = 0``.  Any sum
@@ -27,12 +27,14 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from solvers.errors import InputError, ReluShallowError
+
 __all__ = ["InfinityConflict", "ExtendedLayer", "ShallowNetwork"]
 
 _CHUNK_ELEMENTS = 2 ** 21
 
 
-class InfinityConflict(ArithmeticError):
+class InfinityConflict(ReluShallowError, ArithmeticError):
     """``inf - inf`` arose while evaluating an extended-real network."""
 
 
@@ -179,7 +181,7 @@ class ShallowNetwork:
         """
         X = np.atleast_2d(np.asarray(X, dtype=float))
         if X.shape[1] != self.n_inputs or not np.all(np.isfinite(X)):
-            raise ValueError(f"inputs must be finite with shape (k, {self.n_inputs}), got {X.shape}")
+            raise InputError(f"inputs must be finite with shape (k, {self.n_inputs}), got {X.shape}")
         plan = self._gated if gated else None
         out = plan(X) if plan is not None else None
         if out is not None:

@@ -12,6 +12,10 @@ the same value (the network is continuous).  Faces thinner than the graph's
 
 With ``merge``, adjacent regions with equal affine maps (one linear piece) become one
 rule whose condition is the disjunction of their conditions.
+
+Given the domain, each rule also says which class it predicts
+(:func:`shallow.classes.predicted_classes`: ``argmax`` of the outputs, or ``y > 0``
+for one output): one class, or several where a decision boundary crosses its regions.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 
 from enumerator import Domain
 from enumerator.graph import pieces
+from shallow.classes import predicted_classes
 from shallow.explain import affine_text
 
 __all__ = ["Rule", "build_rules", "rules_markdown", "rules_json"]
@@ -41,12 +46,20 @@ class Rule:
         ``neuron``, ``a`` (coefficients), ``c`` (constant), ``relation`` (``">"`` or ``"<="``),
         read ``a . x + c  relation  0``.
     C, d : ndarray (m, n), (m,)
+    classes : tuple of int
+        The classes predicted on the rule's regions (empty when not computed).
     """
 
     regions: tuple
     conditions: list
     C: np.ndarray
     d: np.ndarray
+    classes: tuple = ()
+
+    @property
+    def predicted_class(self) -> int | None:
+        """The class predicted wherever the rule holds, or None (several, or not computed)."""
+        return self.classes[0] if len(self.classes) == 1 else None
 
     def holds(self, X: np.ndarray) -> np.ndarray:
         """Bool (k,): which rows of ``X`` (k, n) satisfy one of the alternatives."""
@@ -60,9 +73,11 @@ class Rule:
         return out
 
 
-def build_rules(graph: nx.Graph, merge: bool = False) -> list[Rule]:
+def build_rules(graph: nx.Graph, merge: bool = False, domain: Domain | None = None,
+                backend: str = "highs") -> list[Rule]:
     """Rules from a region graph (:func:`enumerator.graph.region_graph`), one per region
-    or, with ``merge``, one per linear piece (largest first)."""
+    or, with ``merge``, one per linear piece (largest first); with ``domain``, each
+    with its predicted classes."""
     groups = sorted(pieces(graph), key=lambda g: (-len(g), min(g))) if merge else [{i} for i in sorted(graph.nodes)]
     rules = []
     for group in groups:
@@ -73,7 +88,9 @@ def build_rules(graph: nx.Graph, merge: bool = False) -> list[Rule]:
             conditions.append([{"neuron": int(j), "a": region.A[j].tolist(), "c": float(region.c[j]),
                                 "relation": ">" if region.states[j] else "<="} for j in facets])
         first = graph.nodes[members[0]]["region"]
-        rules.append(Rule(tuple(members), conditions, first.C, first.d))
+        classes = () if domain is None else tuple(sorted({k for i in members for k in predicted_classes(
+            graph.nodes[i]["region"], domain, backend=backend)}))
+        rules.append(Rule(tuple(members), conditions, first.C, first.d, classes))
     return rules
 
 
@@ -96,12 +113,19 @@ def rules_markdown(rules: list[Rule], domain: Domain, title: str = "Rules") -> s
         lines.append("")
         for i in range(len(rule.d)):
             lines.append(f"- `y{i} = {affine_text(rule.C[i], rule.d[i])}`")
+        if len(rule.classes) == 1:
+            lines.append(f"- predicted class: {rule.classes[0]}")
+        elif rule.classes:
+            lines.append(f"- predicted class: {' or '.join(map(str, rule.classes))} (a decision boundary crosses "
+                         "the rule's region)")
         lines.append("")
     return "\n".join(lines)
 
 
 def rules_json(rules: list[Rule], domain: Domain) -> dict:
-    """The rules as a JSON-ready dict: ``domain`` and ``rules`` (regions, conditions, C, d)."""
+    """The rules as a JSON-ready dict: ``domain`` and ``rules`` (regions, conditions, C,
+    d, ``classes`` predicted on the rule and ``predicted_class``: the class if there is
+    one, else null)."""
     return {"domain": domain.to_metadata(),
-            "rules": [{"regions": list(r.regions), "conditions": r.conditions, "C": r.C.tolist(), "d": r.d.tolist()}
-                      for r in rules]}
+            "rules": [{"regions": list(r.regions), "conditions": r.conditions, "C": r.C.tolist(), "d": r.d.tolist(),
+                       "classes": list(r.classes), "predicted_class": r.predicted_class} for r in rules]}

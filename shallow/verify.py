@@ -26,7 +26,7 @@ Every probe lies in the domain: on a box, probes are clipped to the box; on a po
 a probe outside it (rounding of a walk, or an LP witness up to 1e-9 outside) is moved
 towards the Chebyshev centre until it is inside, and dropped if that fails (counted in
 ``outside_dropped``).  Outside the domain the shallow network is not compared: there it
-is 0 on a box (DESIGN.md section 3), and on a polytope it continues the map of the
+is 0 on a box (docs/design.md, section 3), and on a polytope it continues the map of the
 region a point descends to (``outside_domain`` in the report).
 
 Tolerance: ``|shallow(x) - deep(x)| <= 8 (n + N + L + 1) eps max_x M(x)`` over the probes,
@@ -59,6 +59,7 @@ from enumerator import (
     enumerate_regions,
 )
 from shallow.network import ShallowNetwork
+from solvers.errors import ReluShallowError
 
 __all__ = ["MismatchError", "VerifyReport", "verify", "compare_on_domain", "probe_points", "tolerance",
            "into_domain", "magnitudes", "TOLERANCE_RULE"]
@@ -67,7 +68,7 @@ TOLERANCE_RULE = "8 (n + N + L + 1) eps max_x M(x), M(x) = |W_L|(...|W_1||x| + |
 _EPS = float(np.finfo(float).eps)
 
 
-class MismatchError(ValueError):
+class MismatchError(ReluShallowError, ValueError):
     """A shallow network and a deep network that do not belong together."""
 
 

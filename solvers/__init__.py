@@ -1,4 +1,4 @@
-"""LP backends behind one interface (DESIGN.md section 4).
+"""LP backends behind one interface (docs/design.md, section 4).
 
 Use :func:`make_lp` with a backend name; the enumerator never imports an LP library.
 """
@@ -6,6 +6,7 @@ Use :func:`make_lp` with a backend name; the enumerator never imports an LP libr
 from __future__ import annotations
 
 from solvers.base import LPProblem, LPResult, LPStatus, SlackLP, SolverError
+from solvers.errors import InputError
 from solvers.highs_lp import HighsLP
 from solvers.pulp_lp import PulpLP
 from solvers.scipy_lp import ScipyLP
@@ -48,11 +49,11 @@ def backend_class(name: str) -> type[SlackLP]:
     try:
         cls = BACKENDS[name]
     except KeyError:
-        raise ValueError(
+        raise InputError(
             f"unknown LP backend '{name}'; choose one of {', '.join(BACKENDS)}"
         ) from None
     if not cls.is_installed():
-        raise ValueError(
+        raise InputError(
             f"LP backend '{name}' needs {', '.join(cls.REQUIRED_MODULES)}, which is not installed"
         )
     return cls

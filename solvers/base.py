@@ -33,12 +33,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from solvers.errors import ReluShallowError
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
 __all__ = ["LPStatus", "LPResult", "SolverError", "SlackLP", "RebuildingLP", "LPProblem"]
 
 
-class SolverError(RuntimeError):
+class SolverError(ReluShallowError, RuntimeError):
     """An LP could not be decided (status neither optimal nor infeasible, after retry)."""
 
 

@@ -8,7 +8,7 @@ One-off convex programs for explanations (not on the search's hot path):
 * :func:`linear_minimum`: ``min g . y`` over the polytope (an LP).
 
 Both return ``None`` for an infeasible polytope and raise :class:`SolverError` for any
-other status than optimal or infeasible (DESIGN.md section 4).  Results are optimal up
+other status than optimal or infeasible (docs/design.md, section 4).  Results are optimal up
 to the solvers' feasibility tolerances (about 1e-9 for the LPs, 1e-7 for the QP).
 Nothing here knows about networks.
 """
@@ -16,9 +16,9 @@ Nothing here knows about networks.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 
 from solvers.base import SolverError
+from solvers.errors import InputError
 
 __all__ = ["NORMS", "closest_point", "linear_minimum", "halfspace_distance"]
 
@@ -66,7 +66,7 @@ def closest_point(x, G, h, norm: str = "l2") -> tuple[np.ndarray, float] | None:
     1.5
     """
     if norm not in NORMS:
-        raise ValueError(f"unknown norm '{norm}'; choose one of {', '.join(NORMS)}")
+        raise InputError(f"unknown norm '{norm}'; choose one of {', '.join(NORMS)}")
     x = np.asarray(x, dtype=float)
     G, h = np.atleast_2d(np.asarray(G, dtype=float)), np.asarray(h, dtype=float)
     y = _qp_l2(x, G, h) if norm == "l2" else _lp_norm(x, G, h, norm)
@@ -106,6 +106,8 @@ def _qp_l2(x: np.ndarray, G: np.ndarray, h: np.ndarray) -> np.ndarray | None:
 
 def _lp_norm(x: np.ndarray, G: np.ndarray, h: np.ndarray, norm: str) -> np.ndarray | None:
     """L1: variables (y, e) with e >= |y - x|, min sum e.  Linf: (y, r), |y - x| <= r, min r."""
+    from scipy.optimize import linprog  # on first use, so that importing NORMS does not load scipy
+
     n = x.size
     k = n if norm == "l1" else 1
     E = np.eye(n) if norm == "l1" else np.ones((n, 1))
@@ -129,6 +131,8 @@ def linear_minimum(g, G, h) -> float | None:
     >>> linear_minimum([1.0, 1.0], [[-1.0, 0.0], [0.0, -1.0]], [1.0, 2.0])
     -3.0
     """
+    from scipy.optimize import linprog
+
     G = np.atleast_2d(np.asarray(G, dtype=float))
     res = linprog(np.asarray(g, dtype=float), A_ub=G, b_ub=np.asarray(h, dtype=float),
                   bounds=[(None, None)] * G.shape[1], method="highs", options=_LP_OPTIONS)

@@ -15,7 +15,6 @@ polytopes "infeasible" when a coordinate is unbounded):
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linprog
 
 from solvers.base import SolverError
 
@@ -30,6 +29,8 @@ RAY_MIN = 1e-6
 def _solve(c, **kwargs):
     """linprog(HiGHS) with presolve, then without presolve if the first answer is not
     optimal.  Returns the last result."""
+    from scipy.optimize import linprog  # on first use: importing a domain (or --help) does not load scipy
+
     res = linprog(c, method="highs", **kwargs)
     if res.status != 0:
         res = linprog(c, method="highs", options={"presolve": False}, **kwargs)

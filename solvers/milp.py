@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from solvers.base import SolverError
+from solvers.errors import InputError
 
 __all__ = ["interval_bounds", "exact_preactivation_bounds"]
 
@@ -136,7 +137,7 @@ def exact_preactivation_bounds(weights: Sequence[np.ndarray], biases: Sequence[n
     """
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
     if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
-        raise ValueError("exact bounds need a bounded domain (finite box)")
+        raise InputError("exact bounds need a bounded domain (finite box)")
     A_dom = np.zeros((0, len(lower))) if A_dom is None else np.asarray(A_dom, dtype=float)
     b_dom = np.zeros(0) if b_dom is None else np.asarray(b_dom, dtype=float)
     enc = _Encoding(lower, upper, A_dom, b_dom)

@@ -59,7 +59,7 @@ def test_set_grammar_errors(text, message):
 
 def test_resolve_network(tmp_path):
     assert resolve_network("2-8-8-1").source_hash == he_normal_network((2, 8, 8, 1), seed=0).source_hash
-    with pytest.raises(ValueError, match="neither an .npz file nor an architecture"):
+    with pytest.raises(ValueError, match="neither a model file .* nor an architecture"):
         resolve_network("two-moons")
     with pytest.raises(ValueError, match="no such file"):
         resolve_network(str(tmp_path / "missing.npz"))
@@ -79,6 +79,7 @@ def test_equal_counts_match_brute_force(tiny_nets):
         assert plain.lps_per_region == pytest.approx(plain.lps / expected)
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # e.g. a chart layout that does not fit
 def test_cli_writes_csv_json_png(tiny_nets, tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(cli, ["ablate", *tiny_nets, "--heuristics", "none", "--heuristics",

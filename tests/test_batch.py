@@ -171,3 +171,46 @@ def test_usage_errors(tmp_path, args, message):
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(cli, ["batch", str(tmp_path / "empty"), "-o", str(tmp_path / "o"), *args])
     assert result.exit_code == 2 and message in result.output
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_workers_die_with_a_killed_coordinator(tmp_path):
+    models = tmp_path / "m"
+    models.mkdir()
+    he_normal_network((2, 6, 1), seed=0).save_npz(models / "a_fast.npz")
+    he_normal_network((3, 24, 24, 24, 1), seed=0).save_npz(models / "b_slow.npz")  # minutes of LPs
+    out = tmp_path / "out"
+    proc = _start([str(models), "-o", str(out), "--samples", "50"])
+    try:
+        _wait_rows(out, 1, proc)  # the fast model is done: the slow one's worker is starting
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)  # the coordinator only; its workers must follow
+        proc.wait(timeout=30)
+        t0 = time.monotonic()
+        while _group_alive(proc.pid) and time.monotonic() - t0 < 10:
+            time.sleep(0.1)
+        assert not _group_alive(proc.pid), "a batch worker outlived its coordinator"
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not (out / "b_slow.npz.shallow.npz").exists()
+
+
+def test_a_dangling_symlink_gets_a_failed_row(tmp_path):
+    models = tmp_path / "m"
+    models.mkdir()
+    he_normal_network((2, 6, 1), seed=0).save_npz(models / "good.npz")
+    (models / "gone.npz").symlink_to(tmp_path / "deleted.npz")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["batch", str(models), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    rows = {Path(r["file"]).name: r for r in json.loads((out / "batch.json").read_text())["rows"]}
+    assert rows["good.npz"]["status"] == "ok"
+    assert rows["gone.npz"]["status"] == "failed" and "dangling symbolic link" in rows["gone.npz"]["error"]

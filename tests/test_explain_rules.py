@@ -12,7 +12,7 @@ from oracles import random_net
 from enumerator import Box, ReLUNetwork, enumerate_regions
 from enumerator.graph import region_graph
 from shallow.cli.main import cli
-from shallow.rules import build_rules
+from shallow.rules import build_rules, rules_json
 
 
 @pytest.mark.parametrize("merge", [False, True])
@@ -50,3 +50,25 @@ def test_rules_cli_markdown_and_json(tmp_path):
     assert len(data["rules"]) == 2
     assert sorted(len(r["regions"]) for r in data["rules"]) == [2, 2]
     assert data["domain"] == Box.cube(2).to_metadata()
+
+
+@pytest.mark.parametrize("arch,seed", [([2, 5, 4, 1], 3), ([2, 6, 5, 3], 3)])
+def test_rules_name_the_classes_the_network_predicts(arch, seed):
+    Ws, bs = random_net(arch, seed, bias_std=0.3)
+    net = ReLUNetwork.from_arrays(Ws, bs)
+    regions = enumerate_regions(net).regions
+    rules = build_rules(region_graph(net, regions), domain=Box.cube(2))
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(5000, 2))
+    Y = net(X)
+    # oracle: the forward pass's class at each sample (argmax; y > 0 for one output)
+    cls = (Y[:, 0] > 0).astype(int) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
+    top = np.sort(Y, axis=1)
+    clear = np.abs(Y[:, 0]) > 1e-9 if Y.shape[1] == 1 else top[:, -1] - top[:, -2] > 1e-9
+    for rule in rules:
+        inside = rule.holds(X) & clear
+        assert set(cls[inside]) <= set(rule.classes)  # every class met on the rule is named
+        if rule.predicted_class is not None:
+            assert np.all(cls[inside] == rule.predicted_class)
+    assert any(len(r.classes) > 1 for r in rules) and any(len(r.classes) == 1 for r in rules)
+    data = rules_json(rules, Box.cube(2))
+    assert [r["predicted_class"] for r in data["rules"]] == [r.predicted_class for r in rules]

@@ -11,7 +11,7 @@ from enumerator import SearchOptions, enumerate_regions
 from enumerator.random_nets import he_normal_network
 from shallow import build, save_shallow
 from shallow.cli.main import cli
-from shallow.export import big_m_forward, big_m_layers, save_onnx
+from shallow.export import big_m_forward, big_m_layers, load_torch, save_onnx
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,16 @@ def test_torch_module_matches_numpy(case, tmp_path):
     save_shallow(shallow, tmp_path / "s.npz")
     out = CliRunner().invoke(cli, ["export", str(tmp_path / "s.npz"), "-o", str(tmp_path / "s.pt")])
     assert out.exit_code == 0, out.output
-    model = torch.load(tmp_path / "s.pt", weights_only=False)
-    assert isinstance(model, torch.nn.Sequential) and len(model) == 5
+    state = torch.load(tmp_path / "s.pt", weights_only=True)  # tensors only: the safe way
+    assert sorted(state) == [f"{i}.{k}" for i in (0, 2, 4) for k in ("bias", "weight")]
+    sizes = [state["0.weight"].shape[1]] + [state[f"{i}.weight"].shape[0] for i in (0, 2, 4)]
+    model = torch.nn.Sequential(
+        torch.nn.Linear(sizes[0], sizes[1], dtype=torch.float64), torch.nn.ReLU(),
+        torch.nn.Linear(sizes[1], sizes[2], dtype=torch.float64), torch.nn.ReLU(),
+        torch.nn.Linear(sizes[2], sizes[3], dtype=torch.float64))
+    model.load_state_dict(state)
+    assert np.array_equal(load_torch(tmp_path / "s.pt")(torch.from_numpy(X)).detach().numpy(),
+                          model(torch.from_numpy(X)).detach().numpy())
     y = model(torch.from_numpy(X)).detach().numpy()
     assert np.allclose(y, big_m_forward(big_m_layers(shallow, 1e6), X), rtol=1e-12, atol=1e-9)
 
@@ -68,3 +76,33 @@ def test_export_command_onnx(case, tmp_path):
     out = CliRunner().invoke(cli, ["export", str(tmp_path / "s.npz"), "-o", str(tmp_path / "s.onnx"),
                                    "--big-m", "1e8"])
     assert out.exit_code == 0 and "M = 1e+08" in out.output
+
+
+def _nearest_boundary(net, x) -> float:
+    """Distance from ``x`` to the boundary of its region, from the deep network alone: the
+    least distance to the hyperplanes of its pre-activation rows (the region is convex)."""
+    _, A, c, _, _ = net.affine_pieces(x)
+    norms = np.linalg.norm(A, axis=1)
+    keep = norms > 0
+    return float(np.min(np.abs(A[keep] @ x + c[keep]) / norms[keep]))
+
+
+@pytest.mark.parametrize("M", [1e3, 1e6])
+def test_every_differing_point_lies_within_one_over_m_of_its_region_boundary(M):
+    net = he_normal_network((2, 8, 8, 1), seed=7)  # a unit with a small gradient: 38/M before balancing
+    shallow = build(net, enumerate_regions(net, options=SearchOptions(include_lower_dim=True)).regions)
+    rng = np.random.default_rng(1)
+    near = []  # points at distance 1e-12 .. 10/M from the nearest hyperplane of a random point's region
+    for x in rng.uniform(-1, 1, size=(1500, 2)):
+        _, A, c, _, _ = net.affine_pieces(x)
+        norms = np.linalg.norm(A, axis=1)
+        j = int(np.argmin(np.where(norms > 0, np.abs(A @ x + c) / np.where(norms > 0, norms, 1), np.inf)))
+        a = A[j] / norms[j]
+        near.append(x - (a @ x + c[j] / norms[j]) * a + rng.choice([-1, 1]) * 10 ** rng.uniform(-12, np.log10(10 / M)) * a)
+    X = np.vstack([rng.uniform(-1, 1, size=(5000, 2)), np.clip(near, -1, 1)])
+    f = net(X)
+    err = np.abs(big_m_forward(big_m_layers(shallow, M), X) - f).max(axis=1)
+    bad = np.flatnonzero(err > 1e-9 * (1 + np.abs(f).max(axis=1)))
+    assert len(bad) > 50  # the check has teeth
+    worst = max(_nearest_boundary(net, X[i]) for i in bad)
+    assert worst <= 1.001 / M, f"a differing point lies {worst * M:.3g}/M from its region boundary"

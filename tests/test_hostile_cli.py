@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import patterns_resumed_in_steps
 
-from enumerator import ReLUNetwork, SearchOptions, count_regions
+from enumerator import RegionSearch, ReLUNetwork, SearchOptions, count_regions
 from enumerator.files import atomic_output
 from enumerator.random_nets import he_normal_network
 from shallow.cli import exits
@@ -62,7 +62,7 @@ def test_output_folder_is_checked_before_the_work(files, monkeypatch):
     def no_search(*a, **k):
         raise AssertionError("the search must not start")
 
-    monkeypatch.setattr("shallow.cli.convert.RegionSearch", no_search)
+    monkeypatch.setattr("shallow.conversion.convert", no_search)
     result = invoke("convert", files / "net.npz", "-o", files / "missing" / "s.npz")
     assert result.exit_code == exits.USAGE and "does not exist" in result.output
     ro = files / "readonly"
@@ -92,11 +92,11 @@ def test_counts_are_printed_when_the_final_write_fails(files, tmp_path, monkeypa
     def disk_full(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("shallow.cli.convert.save_shallow", disk_full)
+    monkeypatch.setattr("shallow.io.save_shallow", disk_full)
     result = invoke("convert", files / "net.npz", "-o", tmp_path / "s.npz")
     assert result.exit_code == exits.ERROR
     assert "regions " in result.output and "No space left on device" in result.output
-    monkeypatch.setattr("shallow.cli.count.save_checkpoint", disk_full)
+    monkeypatch.setattr("enumerator.subtree.save_checkpoint", disk_full)
     result = invoke("count", files / "net.npz", "--max-regions", "3", "--checkpoint", tmp_path / "ck.json")
     assert result.exit_code == exits.ERROR
     assert "regions   3" in result.output and "could not write checkpoint" in result.output
@@ -236,7 +236,7 @@ def test_compress_ctrl_c_writes_nothing_and_prints_no_final_count(files, tmp_pat
     def interrupted(network, domain, solver, left, interrupts):
         if when == "stage":
             os.kill(os.getpid(), signal.SIGINT)
-        search = mod.RegionSearch(network, domain, backend=solver, options=SearchOptions(time_limit=left))
+        search = RegionSearch(network, domain, backend=solver, options=SearchOptions(time_limit=left))
         interrupts.on_first = search.request_stop
         for i, _ in enumerate(search.run(materialize=False)):
             if i == 0:
@@ -268,7 +268,9 @@ def test_convert_first_ctrl_c_exits_3_and_writes_nothing(tmp_path):
     import sys
 
     he_normal_network((5, 10, 10, 2), seed=0).save_npz(tmp_path / "net.npz")
-    code = "import sys; from shallow.cli.main import cli; print('ready', flush=True); cli()"
+    # the command imports the search lazily: import it before 'ready' so the signal finds it running
+    code = ("import sys; from shallow.cli.main import cli; import shallow.conversion, enumerator.search; "
+            "print('ready', flush=True); cli()")
     cmd = [sys.executable, "-c", code, "convert", str(tmp_path / "net.npz"), "-o", str(tmp_path / "s.npz")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"  # imports done (a Ctrl-C during imports is Python's)

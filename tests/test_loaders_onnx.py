@@ -63,8 +63,11 @@ def test_matmul_add_batchnorm_reshape_residual_graph(tmp_path):
     zoo.assert_same(net(X), ort_run(tmp_path / "g.onnx", X))
 
 
-@pytest.mark.parametrize("op", ["Tanh", "Sigmoid"])
-def test_unsupported_node_named_with_position(tmp_path, op):
+@pytest.mark.parametrize("op, message", [
+    ("Tanh", r"node Tanh 'act' \(position 1\) is not supported; supported: Gemm"),
+    ("Sigmoid", r"node Gemm 'fc1' \(position 2\): uses the output of Sigmoid at node Sigmoid 'act' \(position 1\); "
+                "Sigmoid is supported only as the model's final activation")])
+def test_unsupported_node_named_with_position(tmp_path, op, message):
     rng = np.random.default_rng(4)
     nodes = [helper.make_node("Gemm", ["x", "W0", "b0"], ["a"], transB=1, name="fc0"),
              helper.make_node(op, ["a"], ["h"], name="act"),
@@ -72,7 +75,6 @@ def test_unsupported_node_named_with_position(tmp_path, op):
     inits = {"W0": rng.normal(size=(3, 2)), "b0": rng.normal(size=3), "W1": rng.normal(size=(1, 3)),
              "b1": rng.normal(size=1)}
     onnx.save(_graph_model(nodes, inits, 2, 1), tmp_path / "u.onnx")
-    message = rf"node {op} 'act' \(position 1\) is not supported; supported: Gemm"
     with pytest.raises(UnsupportedModelError, match=message):
         load_network(tmp_path / "u.onnx")
 

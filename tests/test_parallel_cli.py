@@ -4,6 +4,7 @@ chance to clean up) and resumed gives exactly the serial run's count and regions
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -96,14 +97,17 @@ def test_enumerate_directory_killed_midway_resumes_with_each_region_once(net_and
     assert store.complete and len(found) == len(set(found)) == store.rows and set(found) == set(patterns)
 
 
-def test_count_on_a_dask_local_cluster(tmp_path):
+def test_count_on_a_dask_local_cluster(tmp_path, caplog):
     pytest.importorskip("distributed")
     net = he_normal_network((2, 8, 8, 1), seed=0)
     net.save_npz(tmp_path / "net.npz")
-    result = CliRunner().invoke(cli, ["count", str(tmp_path / "net.npz"), "--dask-local", "2", "--item-seconds",
-                                      "0.01", "--json"])
+    with caplog.at_level(logging.INFO):
+        result = CliRunner().invoke(cli, ["count", str(tmp_path / "net.npz"), "--dask-local", "2", "--item-seconds",
+                                          "0.01", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["regions"] == enumerate_regions(net).n_regions
+    # Dask's INFO lines (scheduler, nanny, worker events) stay quiet without -v
+    assert not [r for r in caplog.records if r.name.startswith("distributed") and r.levelno < logging.WARNING]
 
 
 def test_engine_choice_is_checked(net_and_patterns):

@@ -109,3 +109,35 @@ def test_demo_training_points_are_the_training_scripts():
     assert np.array_equal(X, X2) and np.array_equal(y, y2)
     net = ReLUNetwork.from_npz(Path(__file__).resolve().parents[1] / "shallow" / "data" / "two_moons.npz")
     assert np.mean((net(X)[:, 0] > 0) == (y > 0.5)) > 0.95
+
+
+@pytest.mark.parametrize("arch,seed", [([2, 6, 5, 1], 6), ([2, 5, 4, 3], 7)])
+def test_class_polygons_tile_the_domain_by_predicted_class(arch, seed):
+    from enumerator import enumerate_regions
+    from shallow.plot import class_polygons, polygon_area
+
+    Ws, bs = random_net(arch, seed, bias_std=0.3)
+    net = ReLUNetwork.from_arrays(Ws, bs)
+    pieces = class_polygons(enumerate_regions(net).regions, Box.cube(2))
+    assert sum(polygon_area(p) for _, p in pieces) == pytest.approx(4.0, abs=1e-9)
+    Y = net(np.array([centroid(p) for _, p in pieces]))  # oracle: the forward pass at each piece's centroid
+    predicted = (Y[:, 0] > 0).astype(int) if Y.shape[1] == 1 else np.argmax(Y, axis=1)
+    assert predicted.tolist() == [k for k, _ in pieces]
+    assert len({k for k, _ in pieces}) >= 2
+
+
+def test_plot_cli_dpi_size_and_class_fill(tmp_path):
+    Ws, bs = random_net([2, 6, 3], 8, bias_std=0.3)
+    path = tmp_path / "net.npz"
+    ReLUNetwork.from_arrays(Ws, bs).save_npz(path)
+    sizes = {}
+    for dpi in (50, 100):
+        out = CliRunner().invoke(cli, ["plot", str(path), "-o", str(tmp_path / f"{dpi}.png"), "--fill", "class",
+                                       "--dpi", str(dpi), "--size", "4", "3"])
+        assert out.exit_code == 0, out.output
+        from matplotlib.image import imread
+        sizes[dpi] = imread(tmp_path / f"{dpi}.png").shape[:2]
+    # bbox_inches="tight" trims the margins, so the pixel size scales with dpi (up to a few pixels)
+    assert 1.9 <= sizes[100][0] / sizes[50][0] <= 2.1 and 1.9 <= sizes[100][1] / sizes[50][1] <= 2.1
+    out = CliRunner().invoke(cli, ["plot", str(path), "-o", str(tmp_path / "x.png"), "--dpi", "0"])
+    assert out.exit_code == 2

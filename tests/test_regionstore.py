@@ -90,12 +90,38 @@ def test_an_incomplete_or_full_dimensional_file_does_not_convert(tmp_path):
     r = runner.invoke(cli, ["enumerate", str(tmp_path / "net.npz"), "-o", str(tmp_path / "part.parquet"),
                             "--max-regions", "10", "--lower-dim"])
     assert r.exit_code == exits.INCOMPLETE and "INCOMPLETE (max_regions)" in r.output
-    assert not RegionStore(tmp_path / "part.parquet").complete
+    assert not RegionStore(tmp_path / "part.partial.parquet").complete
     r = runner.invoke(cli, ["convert", str(tmp_path / "net.npz"), "-o", str(tmp_path / "s.npz"),
-                            "--regions", str(tmp_path / "part.parquet")])
+                            "--regions", str(tmp_path / "part.partial.parquet")])
     assert r.exit_code == exits.ERROR and "did not finish" in r.output
     runner.invoke(cli, ["enumerate", str(tmp_path / "net.npz"), "-o", str(tmp_path / "full.parquet")])
     r = runner.invoke(cli, ["convert", str(tmp_path / "net.npz"), "-o", str(tmp_path / "s.npz"),
                             "--regions", str(tmp_path / "full.parquet")])
     assert r.exit_code == exits.ERROR and "--full-dim-only" in r.output
     assert not (tmp_path / "s.npz").exists()
+
+
+@pytest.mark.parametrize("columns", ["bits", "neurons"])
+def test_readable_pattern_columns_and_metadata(tmp_path, columns):
+    net = he_normal_network((3, 5, 4, 2), seed=3)
+    res = enumerate_regions(net)
+    path = tmp_path / "r.parquet"
+    write_regions(path, res.regions, net, Box.cube(3), False, pattern_columns=columns)
+    table = pq.read_table(path)
+    states = np.array([r.states for r in res.regions])
+    if columns == "bits":
+        assert table.column("pattern_bits").to_pylist() == ["".join(str(int(b)) for b in s) for s in states]
+    else:
+        assert np.array_equal(np.column_stack([table.column(f"neuron_{j}").to_numpy(zero_copy_only=False)
+                                               for j in range(net.n_neurons)]), states)
+    # the affine map is an m x n list of lists; the packed pattern follows the stated bit order
+    assert table.column("C").to_pylist() == [r.C.tolist() for r in res.regions]
+    meta = {k.decode(): json.loads(v) for k, v in pq.ParquetFile(path).metadata.metadata.items()
+            if not k.startswith(b"ARROW")}
+    assert meta["pattern_bit_order"] == "big" and meta["architecture"] == "3-5-4-2"
+    assert (meta["n_inputs"], meta["n_neurons"], meta["n_outputs"]) == (3, 9, 2)
+    assert meta["source_hash"] == net.source_hash and meta["domain"] == Box.cube(3).to_metadata()
+    for row, s in zip(table.column("pattern").to_pylist(), states):
+        bits = np.unpackbits(np.frombuffer(row, dtype=np.uint8), bitorder="big")[:net.n_neurons]
+        assert np.array_equal(bits.astype(bool), s)
+    assert [r.pattern for r in RegionStore(path).regions(net)] == [r.pattern for r in res.regions]

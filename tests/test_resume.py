@@ -85,10 +85,14 @@ def test_ctrl_c_stops_at_a_region_and_the_checkpoint_resumes(tmp_path):
     net = he_normal_network((5, 10, 10, 2), seed=0)
     net.save_npz(tmp_path / "net.npz")
     ck = tmp_path / "ck.json"
-    cmd = [sys.executable, "-c", "from shallow.cli.main import cli; cli()", "count", str(tmp_path / "net.npz"),
+    # the command imports the search lazily: import it before 'ready' so the signal finds it running
+    code = ("import sys; from shallow.cli.main import cli; import enumerator.search, enumerator.subtree; "
+            "print('ready', file=sys.stderr, flush=True); cli()")
+    cmd = [sys.executable, "-c", code, "count", str(tmp_path / "net.npz"),
            "--json", "--checkpoint", str(ck), "--no-heuristic", "geometry"]  # the LP search: about ten seconds
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)  # imports take about a second; the full count about ten
+    assert proc.stderr.readline().strip() == "ready"
+    time.sleep(3.0)  # the full count takes about ten seconds
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 3, err  # incomplete: stopped by the first Ctrl-C

@@ -54,7 +54,7 @@ def test_points_exactly_on_boundaries_and_their_intersections():
     assert (np.abs(X @ W1.T + b1) == 0).any(axis=1).all()  # really on a hyperplane
     inside = np.all(np.abs(X) <= 1, axis=1)
     assert_equal_on(net, shallow, X[inside])
-    assert np.all(shallow(X[~inside]) == 0)  # outside the box: 0 (DESIGN section 3)
+    assert np.all(shallow(X[~inside]) == 0)  # outside the box: 0 (docs/design.md, section 3)
 
 
 def test_box_corners_and_random_points():

@@ -1,8 +1,8 @@
 """Every float input of the domain is claimed by exactly one region term of the shallow
-network (DESIGN.md section 3, shallow.build), and the shallow output equals the deep
+network (docs/design.md, section 3, shallow.build), and the shallow output equals the deep
 forward pass there within rounding.
 
-The claims are counted by an evaluator written here from DESIGN section 3 alone: it
+The claims are counted by an evaluator written here from docs/design.md, section 3 alone: it
 reads the raw arrays of the saved `.npz` file, sums every row in the reverse input
 order (not the project's order) and calls a layer-2 unit claimed when every unit it
 weighs with an infinite coefficient is 0.  Probes: 10^5 random points, and every
@@ -75,7 +75,7 @@ def claims(layers, X, chunk=10_000):
 
 
 def independent_output(layers, X):
-    """The full extended-real evaluation (DESIGN section 3), for a few points."""
+    """The full extended-real evaluation (docs/design.md, section 3), for a few points."""
     H = first_layer(layers[0], X)
     W_fin, W_inf, b_fin, b_inf = layers[1]
     inf = np.isinf(H)

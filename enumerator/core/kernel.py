@@ -51,6 +51,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+import enumerator.kernel_cache  # noqa: F401  (before the decorators: the per-user cache folder)
+
 # record kinds
 REGION, THIN, HANDOFF, START_HANDOFF, FRONTIER = 0, 1, 2, 3, 4
 # return codes

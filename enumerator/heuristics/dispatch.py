@@ -8,7 +8,9 @@ answer (types, shapes, indices; a neuron fixed to both signs) and raises
 :class:`HeuristicError` naming the heuristic and the neuron on a bad one; whether an
 answer is *true* is the search's to check (witness margins; LPs under
 ``check_heuristics``).  Calls, decisions and wall-clock seconds are counted per
-heuristic (:meth:`HeuristicCalls.snapshot`).
+heuristic (:meth:`HeuristicCalls.snapshot`).  Plug-ins are called through a
+:class:`enumerator.heuristics.guard.PluginGuard`, so that the search's time limit and
+Ctrl-C stop one that hangs (it then gives no answer).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 from enumerator.domain import Domain
 from enumerator.errors import HeuristicError
 from enumerator.heuristics.builtin import builtin_plugins
+from enumerator.heuristics.guard import PluginGuard
 from enumerator.hookspec import LayerView, NodeView
 from solvers.tolerances import Tolerances
 
@@ -76,8 +79,13 @@ def geometry_stats(counts) -> HeuristicStats | None:
 class HeuristicCalls:
     """The hooks of one search (built-ins, then plug-ins) and their counters."""
 
-    def __init__(self, heuristics, domain: Domain, tolerances: Tolerances, n_inputs: int):
-        plugins = builtin_plugins(heuristics) + heuristics.plugins.plugins
+    def __init__(self, heuristics, domain: Domain, tolerances: Tolerances, n_inputs: int,
+                 deadline: float | None = None):
+        builtins = builtin_plugins(heuristics)
+        plugins = builtins + heuristics.plugins.plugins
+        self._builtin = {p.name for p in builtins}
+        #: Calls the plug-ins (not the built-ins) so that ``deadline`` and Ctrl-C stop one that hangs.
+        self.guard = PluginGuard(deadline)
         impls = [impl for p in plugins for impl in p.hooks]
         self.fixers = [h for h in impls if h.hook == "fix_signs"]
         self.witnesses = [h for h in impls if h.hook == "child_witness"]
@@ -91,7 +99,9 @@ class HeuristicCalls:
     def _call(self, impl, **kwargs):
         t0 = time.perf_counter()
         try:
-            return impl(**kwargs, **self._common)
+            if impl.plugin in self._builtin:
+                return impl(**kwargs, **self._common)
+            return self.guard.call(impl, kwargs | self._common)
         except HeuristicError:
             raise
         except Exception as exc:  # a plug-in's code: name it and what it raised, in one line

@@ -15,7 +15,8 @@ format                    suffixes         what is read
 ========================  ===============  ==============================================
 
 ``arch`` (the ``--arch`` syntax of :mod:`enumerator.loaders.layers`) applies to the
-formats without a graph (``torch`` state dicts and ``safetensors``).
+formats without a graph (``torch`` state dicts and ``safetensors``); without it they
+are read as a plain chain only where their key names make that unambiguous.
 ``network_from_object`` converts models in memory: a PyTorch ``nn.Module``, a
 scikit-learn MLP, or a ReLUNetwork.
 
@@ -24,6 +25,11 @@ Safety: no loader runs code from a file.  A pickled whole PyTorch model is refus
 as JSON and raw tensor bytes (never through ``torch.export.load``, which may unpickle
 and evaluate expressions); ``.skops`` files are opened with a trusted-types list of
 scikit-learn's MLP classes and numpy types only.
+
+Limits: every loader checks the sizes a file declares against the limits of
+:mod:`enumerator.limits` (one definition for all formats) before it allocates or
+decompresses them, and refuses complex weights; a ``MemoryError`` while reading
+becomes a one-line :class:`NetworkError`.
 
 Errors: :class:`NetworkError` for an unreadable or inconsistent file,
 :class:`UnsupportedModelError` for a readable model with a layer or op this project
@@ -116,7 +122,11 @@ def load_network(path: str | PathLike, format: str | None = None, arch: str | No
         return ReLUNetwork.from_npz(path)
     module, func = _LOADERS[fmt]
     loader = getattr(importlib.import_module(module), func)
-    return loader(path, arch) if fmt in ("torch", "safetensors") else loader(path)
+    try:
+        return loader(path, arch) if fmt in ("torch", "safetensors") else loader(path)
+    except MemoryError:
+        raise NetworkError(f"{path}: not enough memory to read this model (its declared sizes are within the "
+                           "limits of enumerator.limits, but not within the memory available)") from None
 
 
 def network_from_object(model) -> ReLUNetwork:

@@ -22,17 +22,51 @@ ReLU layer (``h + V relu(U h + c) + d``, with an optional projection ``P h``).  
 used after the stream moved past it (a skip across two ReLU layers, a DenseNet-style
 concatenation) or two parallel ReLU branches raise :class:`UnsupportedModelError`
 naming the operation.
+
+A monotone output activation (Sigmoid, Softmax, LogSoftmax) as the model's *last*
+operation is dropped (:meth:`ChainBuilder.output_activation`): the regions and the
+shallow network are those of the logits, and the predicted class is the same.  One
+line on the ``enumerator.loaders`` logger (stderr in the CLI) says so.  Such an
+activation anywhere else is refused.
+
+Weights pass through :func:`real_array` (complex or non-numeric arrays are refused,
+never cast), and the input dimension is checked against the size limit of
+:mod:`enumerator.limits` before the builder's first array is allocated.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
-from enumerator.network import AffineOutput, DenseReLU, ReLUNetwork, ResidualBlock, UnsupportedModelError
+from enumerator.limits import FLOAT_BYTES, MAX_TOTAL_BYTES, fmt_bytes
+from enumerator.network import AffineOutput, DenseReLU, NetworkError, ReLUNetwork, ResidualBlock, UnsupportedModelError
 
-__all__ = ["Value", "ChainBuilder"]
+__all__ = ["Value", "Dropped", "ChainBuilder", "real_array", "OUTPUT_ACTIVATIONS"]
+
+#: output activations that keep the order of the logits (dropped when last)
+OUTPUT_ACTIVATIONS = ("Sigmoid", "Softmax", "LogSoftmax")
+
+log = logging.getLogger("enumerator.loaders")
+
+
+def real_array(a, what: str, source: str) -> np.ndarray:
+    """``a`` as a float64 array; complex, object and other non-numeric arrays are refused.
+
+    Raises
+    ------
+    NetworkError
+        Naming ``source`` and ``what`` (complex weights are never cast: the imaginary
+        part would be lost silently).
+    """
+    arr = np.asarray(a)
+    if arr.dtype.kind == "c":
+        raise NetworkError(f"{source}: {what} is complex ({arr.dtype}); only real weights are read")
+    if arr.dtype.kind not in "biuf":
+        raise NetworkError(f"{source}: {what} has dtype {arr.dtype}; only real numbers are read")
+    return arr.astype(float)
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +76,16 @@ class _Hidden:
     base: int
     U: np.ndarray
     c: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Dropped:
+    """An output activation ``name`` applied to ``value`` at ``where``: valid only as the
+    model's output, where it is dropped (module docstring)."""
+
+    value: "Value"
+    name: str
+    where: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +110,12 @@ class ChainBuilder:
     """
 
     def __init__(self, n_inputs: int, source: str = ""):
+        """Raises :class:`NetworkError` if the ``n_inputs x n_inputs`` input map would pass
+        the size limit (:mod:`enumerator.limits`)."""
+        if FLOAT_BYTES * n_inputs ** 2 > MAX_TOTAL_BYTES:
+            raise NetworkError(f"{source or 'model'}: the input of {n_inputs} features needs a {n_inputs} x {n_inputs} "
+                               f"float64 map ({fmt_bytes(FLOAT_BYTES * n_inputs ** 2)}), more than the limit of "
+                               f"{fmt_bytes(MAX_TOTAL_BYTES)} on a model's arrays")
         self.source = source
         self.blocks: list[DenseReLU | ResidualBlock] = []
         self._dims = [n_inputs]
@@ -100,10 +150,10 @@ class ChainBuilder:
         v = self._current(v, where)
         if v.hidden is not None and v.P is not None:
             v = self._commit(v)
-        W = np.asarray(W, dtype=float)
+        W = real_array(W, f"{where}: the weight", self.source)
         if W.ndim != 2 or W.shape[1] != v.dim:
             raise self._fail(where, f"weight of shape {W.shape} does not fit an input of {v.dim} features")
-        b = np.zeros(W.shape[0]) if b is None else np.asarray(b, dtype=float).reshape(-1)
+        b = np.zeros(W.shape[0]) if b is None else real_array(b, f"{where}: the bias", self.source).reshape(-1)
         if b.shape != (W.shape[0],):
             raise self._fail(where, f"bias of shape {b.shape} does not fit {W.shape[0]} outputs")
         return Value(v.base, None if v.P is None else W @ v.P, v.hidden,
@@ -111,12 +161,12 @@ class ChainBuilder:
 
     def bias(self, v: Value, b: np.ndarray, where: str) -> Value:
         """``v + b`` for a constant vector (or scalar) ``b``."""
-        b = np.broadcast_to(np.asarray(b, dtype=float).reshape(-1), (v.dim,))
+        b = np.broadcast_to(real_array(b, f"{where}: the bias", self.source).reshape(-1), (v.dim,))
         return self.affine(v, np.eye(v.dim), b, where)
 
     def scale(self, v: Value, a: np.ndarray, b: np.ndarray, where: str) -> Value:
         """Elementwise ``a * v + b`` (BatchNorm in eval mode)."""
-        a = np.broadcast_to(np.asarray(a, dtype=float).reshape(-1), (v.dim,))
+        a = np.broadcast_to(real_array(a, f"{where}: the scale", self.source).reshape(-1), (v.dim,))
         return self.affine(v, np.diag(a), b, where)
 
     def add(self, u: Value, v: Value, where: str) -> Value:
@@ -156,8 +206,20 @@ class ChainBuilder:
         h = _Hidden(v.base, U, v.d)
         return Value(v.base, None, h, np.eye(v.dim), np.zeros(v.dim))
 
-    def finish(self, v: Value, where: str = "output") -> ReLUNetwork:
-        """The network whose output is ``v``.
+    def output_activation(self, v: Value, name: str, where: str) -> Dropped:
+        """``name`` (one of :data:`OUTPUT_ACTIVATIONS`) applied to ``v``: accepted only as
+        the value :meth:`finish` receives, where it is dropped."""
+        return Dropped(v, name, where)
+
+    def refuse_dropped(self, value, where: str) -> None:
+        """Raise if ``value`` is an output activation used by a later operation."""
+        if isinstance(value, Dropped):
+            raise self._fail(where, f"uses the output of {value.name} at {value.where}; {value.name} is supported "
+                                    "only as the model's final activation (where it is dropped)")
+
+    def finish(self, v: Value | Dropped, where: str = "output") -> ReLUNetwork:
+        """The network whose output is ``v`` (a final output activation is dropped, with
+        one line on the ``enumerator.loaders`` logger).
 
         Raises
         ------
@@ -166,6 +228,11 @@ class ChainBuilder:
         NetworkError
             If the arrays are invalid (shapes, NaN/inf), see :meth:`ReLUNetwork.from_blocks`.
         """
+        if isinstance(v, Dropped):
+            prefix = f"{self.source}: " if self.source else ""
+            log.warning(f"{prefix}dropped the final {v.name} ({v.where}): it keeps the order of the outputs, so the "
+                        "regions and the shallow network are those of the logits before it")
+            v = v.value
         v = self._current(v, where)
         if v.hidden is not None:
             v = self._commit(v)

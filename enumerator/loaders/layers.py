@@ -11,17 +11,34 @@ modules fold into the Linear layer before them (Linear -> BatchNorm1d -> ReLU).
 Architecture syntax (``--arch``), tokens joined by ``-``:
 
 * the first token: the input dimension n;
-* an integer ``w`` after it: a Linear layer to ``w`` features followed by a ReLU,
-  except the last token, which is the linear output layer;
+* an integer ``w``: a Linear layer to ``w`` features followed by a ReLU, except as
+  the last token, where it is the linear output layer;
+* ``lW``: a Linear layer to ``W`` features *without* a ReLU after it (an input
+  projection before residual blocks; as the last token the same as ``W``);
 * ``rH``: a residual block ``h + V relu(U h + c) + d`` with H hidden neurons (it
   takes two Linear layers, U then V, in key order);
 * ``rH:D``: the same with a projection skip ``P h`` to D features (three Linear
-  layers: U, V, then P; P's bias, if any, is added to d).
+  layers: U, V, then P; P's bias, if any, is added to d);
+* ``relu``: a ReLU on the current features (a residual block followed by a ReLU is
+  ``rH-relu``).
 
-So ``4-8-8-1`` is Linear(4, 8), ReLU, Linear(8, 8), ReLU, Linear(8, 1), and
-``2-16-r32-r32-1`` adds two residual blocks of width 32 on 16 features.  An
-architecture ending in a residual block has no output layer (the identity).  Without
-an architecture, every Linear layer but the last is followed by a ReLU.
+So ``4-8-8-1`` is Linear(4, 8), ReLU, Linear(8, 8), ReLU, Linear(8, 1);
+``2-16-r32-r32-1`` adds two residual blocks of width 32 on 16 features, and
+``2-l16-r32-relu-r32:8-1`` starts with a Linear layer without ReLU and has a ReLU after
+the first block.  These tokens describe every layout the ``.pt2`` and ONNX loaders
+accept (:mod:`enumerator.loaders.chain`), BatchNorm1d folded into the Linear layer
+before it.  An architecture ending in a residual block or ``relu`` has no output layer.
+
+Without an architecture (no ``--arch``, no stored ``arch`` entry) a plain chain is
+inferred only where the key names make it unambiguous (:func:`infer_plain_chain`):
+the modules of one ``nn.Sequential`` (names ``0``, ``2``, ... or ``net.0``, ``net.2``,
+... under one prefix, in increasing order) with at least one module without weights
+(the ReLU, and maybe Dropout / Identity) between consecutive Linear layers, and every
+BatchNorm1d right after a Linear layer; or a file with a single Linear layer.  Other
+names (``fc1``, ``blocks.0.fc1``, a ``ModuleList`` numbered without gaps) may belong to
+a residual or custom forward, which a state dict does not record: they are refused,
+asking for ``--arch`` or a ``.pt2`` / ONNX export.  The modules without weights
+between Linear layers are taken to be ReLUs (a state dict cannot tell a Tanh).
 """
 
 from __future__ import annotations
@@ -34,16 +51,18 @@ import numpy as np
 from enumerator.loaders.chain import ChainBuilder, Value
 from enumerator.network import NetworkError, ReLUNetwork, UnsupportedModelError
 
-__all__ = ["ArchToken", "parse_arch", "network_from_named_arrays", "natural_key"]
+__all__ = ["ArchToken", "parse_arch", "infer_plain_chain", "network_from_named_arrays", "natural_key"]
 
 BATCHNORM_EPS = 1e-5
-_TOKEN = re.compile(r"^(?:(\d+)|r(\d+)(?::(\d+))?)$")
+_TOKEN = re.compile(r"^(?:(\d+)|l(\d+)|r(\d+)(?::(\d+))?|(relu))$")
+_NUMBERED = re.compile(r"^(?:(.*)\.)?(\d+)$")
 
 
 @dataclass(frozen=True)
 class ArchToken:
-    """One ``--arch`` token: ``kind`` is "dense" or "residual"; ``width`` its neurons
-    (or the layer width); ``proj`` the projection's output size or None."""
+    """One ``--arch`` token: ``kind`` is "dense" (Linear + ReLU), "linear" (Linear, no
+    ReLU), "residual" or "relu"; ``width`` its neurons or features (0 for "relu");
+    ``proj`` the projection's output size or None."""
 
     kind: str
     width: int
@@ -56,26 +75,30 @@ def parse_arch(spec: str) -> tuple[int, list[ArchToken], int | None]:
     Raises
     ------
     NetworkError
-        Naming the token that is not an integer, ``rH`` or ``rH:D``.
+        Naming the token that is not an integer, ``lW``, ``rH``, ``rH:D`` or ``relu``.
 
     Examples
     --------
     >>> parse_arch("2-16-r32:8-1")
     (2, [ArchToken(kind='dense', width=16, proj=None), ArchToken(kind='residual', width=32, proj=8)], 1)
+    >>> parse_arch("2-l4-r5-relu")[1][1:]
+    [ArchToken(kind='residual', width=5, proj=None), ArchToken(kind='relu', width=0, proj=None)]
     """
     parts = spec.strip().split("-")
     tokens = []
     for i, part in enumerate(parts):
         m = _TOKEN.match(part)
-        if not m or int(m.group(1) or m.group(2)) < 1 or (m.group(3) is not None and int(m.group(3)) < 1):
-            raise NetworkError(f"--arch '{spec}': token {i + 1} '{part}' must be a width >= 1, rH or rH:D "
-                               "(like 4-8-8-1 or 2-16-r32-r32-1)")
-        tokens.append(ArchToken("dense", int(m.group(1))) if m.group(1) else
-                      ArchToken("residual", int(m.group(2)), int(m.group(3)) if m.group(3) else None))
+        numbers = [int(g) for g in (m.groups()[:4] if m else ()) if g is not None]
+        if not m or min(numbers, default=1) < 1:
+            raise NetworkError(f"--arch '{spec}': token {i + 1} '{part}' must be a width >= 1, lW, rH, rH:D or relu "
+                               "(like 4-8-8-1 or 2-l16-r32-relu-r32-1)")
+        dense, linear, res, proj, relu = m.groups()
+        tokens.append(ArchToken("dense", int(dense)) if dense else ArchToken("linear", int(linear)) if linear else
+                      ArchToken("relu", 0) if relu else ArchToken("residual", int(res), int(proj) if proj else None))
     if len(tokens) < 2 or tokens[0].kind != "dense":
         raise NetworkError(f"--arch '{spec}': needs the input dimension first and at least one more token")
     last = tokens[-1]
-    if last.kind == "dense":
+    if last.kind in ("dense", "linear"):
         return tokens[0].width, tokens[1:-1], last.width
     return tokens[0].width, tokens[1:], None
 
@@ -119,24 +142,65 @@ def _modules(arrays: dict[str, np.ndarray], source: str) -> list[_Module]:
     return out
 
 
+def infer_plain_chain(modules: list[_Module], source: str) -> str:
+    """The ``--arch`` of the plain chain the module names make unambiguous (module
+    docstring), e.g. ``"2-6-5-1"``.
+
+    Raises
+    ------
+    NetworkError
+        Saying why the names do not settle the architecture and what to pass instead.
+    """
+    linears = [m for m in modules if m.kind == "linear"]
+    plain = "-".join([str(int(linears[0].arrays["weight"].shape[1]))] +
+                     [str(int(m.arrays["weight"].shape[0])) for m in linears])
+    if len(modules) == 1:
+        return plain
+    numbered = [_NUMBERED.match(m.name) for m in modules]
+    reason = None
+    bad = next((m.name for m, n in zip(modules, numbered) if n is None), None)
+    if bad is not None:
+        reason = f"module '{bad}' is not numbered like a layer of an nn.Sequential"
+    elif len({n.group(1) for n in numbered}) > 1:
+        other = next(m.name for m, n in zip(modules, numbered) if n.group(1) != numbered[0].group(1))
+        reason = f"modules '{modules[0].name}' and '{other}' are not in one nn.Sequential (nested blocks?)"
+    else:
+        index = [int(n.group(2)) for n in numbered]
+        for k in range(1, len(modules)):
+            prev, mod = modules[k - 1], modules[k]
+            if index[k] <= index[k - 1]:
+                reason = f"module '{mod.name}' comes after '{prev.name}' in the file"
+            elif mod.kind == "batchnorm" and (prev.kind != "linear" or index[k] != index[k - 1] + 1):
+                reason = f"BatchNorm1d '{mod.name}' does not directly follow a Linear layer"
+            elif mod.kind == "linear" and index[k] == index[k - 1] + 1:
+                reason = (f"Linear layer '{mod.name}' directly follows '{prev.name}' with no module between them "
+                          "(where an nn.Sequential has its ReLU; a ModuleList?)")
+            if reason:
+                break
+    if reason is None:
+        return plain
+    raise NetworkError(f"{source}: cannot tell the architecture from the key names: {reason}; a state dict holds "
+                       "no graph, so pass --arch (rH tokens for residual blocks, see --help; a plain Linear/ReLU chain "
+                       f"would be --arch {plain}) or save the model as a torch.export .pt2 or ONNX file")
+
+
 def network_from_named_arrays(arrays: dict[str, np.ndarray], arch: str | None, source: str) -> ReLUNetwork:
     """The network of a state dict (keys in execution order) under ``arch`` (module
-    docstring; None: a plain chain with a ReLU after every Linear layer but the last).
+    docstring; None: the plain chain :func:`infer_plain_chain` finds, or a refusal).
 
     Raises
     ------
     UnsupportedModelError
         For a module that is neither Linear nor BatchNorm1d.
     NetworkError
-        If the architecture and the arrays disagree (naming the key and the shapes).
+        If the architecture and the arrays disagree (naming the key and the shapes), or
+        no architecture is given and the names do not make one unambiguous.
     """
     modules = _modules(arrays, source)
-    linears = [m for m in modules if m.kind == "linear"]
-    if not linears:
+    if not any(m.kind == "linear" for m in modules):
         raise NetworkError(f"{source}: no Linear layer (no 2-D 'weight' key) found")
     if arch is None:
-        widths = [str(int(m.arrays["weight"].shape[0])) for m in linears]
-        arch = "-".join([str(int(linears[0].arrays["weight"].shape[1]))] + widths)
+        arch = infer_plain_chain(modules, source)
     n, hidden, m_out = parse_arch(arch)
     reader = _Reader(modules, source, arch)
     b = ChainBuilder(n, source)
@@ -144,6 +208,10 @@ def network_from_named_arrays(arrays: dict[str, np.ndarray], arch: str | None, s
     for tok in hidden:
         if tok.kind == "dense":
             v = b.relu(reader.linear(b, v, tok.width), reader.where)
+        elif tok.kind == "linear":
+            v = reader.linear(b, v, tok.width)
+        elif tok.kind == "relu":
+            v = b.relu(v, f"the relu after {reader.where}")
         else:
             h = reader.linear(b, v, tok.width)
             body = reader.linear(b, b.relu(h, reader.where), tok.proj or v.dim)

@@ -8,8 +8,14 @@ operand, ``Add`` / ``Sub`` of a constant, ``Add`` of two computed values (a skip
 connection), ``Relu``, ``BatchNormalization`` (inference), ``Dropout`` (inference),
 ``Identity``, ``Flatten`` (axis 1) and ``Reshape`` to ``(batch, features)``.  The graph
 must have one input, ``(batch, n)`` or ``(batch, ...)`` with static feature sizes, and
-one output.  Any other node raises :class:`UnsupportedModelError` naming its op type,
-name and position.
+one output.  A final ``Sigmoid``, ``Softmax`` or ``LogSoftmax`` (over the features) is
+dropped with a one-line note (:mod:`enumerator.loaders.chain`).  Any other node raises
+:class:`UnsupportedModelError` naming its op type, name and position.
+
+Limits (:mod:`enumerator.limits`): the file is parsed without external data (tensors
+stored in other files are refused), every initializer's and constant's declared shape is
+counted before it is converted, and the input's feature size is checked before the
+first array is allocated; complex and string tensors are refused.
 """
 
 from __future__ import annotations
@@ -18,36 +24,53 @@ from os import PathLike
 
 import numpy as np
 
+from enumerator.limits import ArrayBudget
 from enumerator.loaders import require
-from enumerator.loaders.chain import ChainBuilder, Value
+from enumerator.loaders.chain import ChainBuilder, Dropped, Value, real_array
 from enumerator.network import NetworkError, ReLUNetwork, UnsupportedModelError
 
 __all__ = ["load_onnx", "network_from_onnx_model"]
 
 SUPPORTED = ("Gemm, MatMul (constant weight), Add, Sub, Relu, BatchNormalization, Dropout, Identity, "
-             "Flatten, Reshape to (batch, features)")
+             "Flatten, Reshape to (batch, features); a final Sigmoid, Softmax or LogSoftmax")
+_OUTPUT_OPS = ("Sigmoid", "Softmax", "LogSoftmax")
+_OTHER_ACTIVATIONS = {"LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Gelu", "HardSigmoid", "HardSwish", "Tanh",
+                      "Softplus", "Softsign", "Clip", "ThresholdedRelu", "Mish", "Shrink"}
+_COMPLEX = {14: "complex64", 15: "complex128"}
+_STRING = 8
 
 
 def load_onnx(path: str | PathLike) -> ReLUNetwork:
     """The network of the ONNX file at ``path`` (module docstring)."""
     onnx = require("onnx")
     try:
-        model = onnx.load(str(path))
+        model = onnx.load(str(path), load_external_data=False)
+        external = [t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+        if external:
+            raise NetworkError(f"{path}: initializer '{external[0]}' is stored in an external data file; "
+                               "refused (save the model with its weights inside the .onnx file)")
         onnx.checker.check_model(model)
+    except NetworkError:
+        raise
     except Exception as exc:  # protobuf and checker errors have many types
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise NetworkError(f"{path}: not a valid ONNX model ({type(exc).__name__}: {first})") from None
-    return network_from_onnx_model(model, str(path))
+    try:
+        return network_from_onnx_model(model, str(path))
+    except NetworkError:
+        raise
+    except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:  # malformed tensors or attributes
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise NetworkError(f"{path}: cannot read the ONNX graph ({type(exc).__name__}: {first})") from None
 
 
 def network_from_onnx_model(model, source: str = "onnx model") -> ReLUNetwork:
     """The network of an in-memory ``onnx.ModelProto`` (already checked)."""
     onnx = require("onnx")
-    from onnx import numpy_helper
-
     graph = model.graph
-    values: dict[str, Value | np.ndarray] = {t.name: numpy_helper.to_array(t).astype(float)
-                                            for t in graph.initializer}
+    budget = ArrayBudget(source, NetworkError)
+    values: dict[str, Value | Dropped | np.ndarray] = {
+        t.name: _tensor(t, f"initializer '{t.name}'", source, budget) for t in graph.initializer}
     inputs = [i for i in graph.input if i.name not in values]
     if len(inputs) != 1 or len(graph.output) != 1:
         raise UnsupportedModelError(f"{source}: the graph has {len(inputs)} inputs and {len(graph.output)} "
@@ -57,7 +80,10 @@ def network_from_onnx_model(model, source: str = "onnx model") -> ReLUNetwork:
     if not features or min(features) <= 0:
         raise UnsupportedModelError(f"{source}: input '{inputs[0].name}' needs static feature sizes, "
                                     f"got shape {[d.dim_value or d.dim_param for d in dims]}")
-    b = ChainBuilder(int(np.prod(features)), source)
+    n = 1
+    for d in features:
+        n *= d
+    b = ChainBuilder(n, source)
     values[inputs[0].name] = b.input
     for pos, node in enumerate(graph.node):
         where = f"node {node.op_type} '{node.name}' (position {pos})"
@@ -66,24 +92,36 @@ def network_from_onnx_model(model, source: str = "onnx model") -> ReLUNetwork:
         missing = [name for name, a in zip(node.input, args) if name and a is None]
         if missing:
             raise NetworkError(f"{source}: {where}: input '{missing[0]}' is not produced before it")
-        result = _apply(b, node.op_type, args, attrs, where, source)
+        for a in args:
+            b.refuse_dropped(a, where)
+        result = _apply(b, node.op_type, args, attrs, where, source, budget)
         values[node.output[0]] = result
     out = values.get(graph.output[0].name)
-    if not isinstance(out, Value):
+    if not isinstance(out, (Value, Dropped)):
         raise UnsupportedModelError(f"{source}: the output does not depend on the input")
     return b.finish(out)
 
 
-def _apply(b: ChainBuilder, op: str, args: list, attrs: dict, where: str, source: str):
+def _tensor(t, what: str, source: str, budget: ArrayBudget) -> np.ndarray:
+    """float64 array of a TensorProto, its declared shape counted before it is converted."""
+    from onnx import numpy_helper
+
+    if t.data_type in _COMPLEX:
+        raise NetworkError(f"{source}: {what} is complex ({_COMPLEX[t.data_type]}); only real weights are read")
+    if t.data_type == _STRING:
+        raise NetworkError(f"{source}: {what} holds strings; only real numbers are read")
+    budget.add(list(t.dims), what)
+    return real_array(numpy_helper.to_array(t), what, source)
+
+
+def _apply(b: ChainBuilder, op: str, args: list, attrs: dict, where: str, source: str, budget: ArrayBudget):
     def fail(reason: str):
         return UnsupportedModelError(f"{source}: {where}: {reason}")
 
     if op == "Constant":
-        from onnx import numpy_helper
-
         if "value" not in attrs:
             raise fail("only tensor constants are supported")
-        return numpy_helper.to_array(attrs["value"]).astype(float)
+        return _tensor(attrs["value"], f"{where}: its value", source, budget)
     x = args[0]
     if not isinstance(x, Value):
         if op == "Add" and len(args) == 2 and isinstance(args[1], Value):
@@ -107,6 +145,13 @@ def _apply(b: ChainBuilder, op: str, args: list, attrs: dict, where: str, source
         return b.bias(x, other if op == "Add" else -other, where)
     if op == "Relu":
         return b.relu(x, where)
+    if op in _OUTPUT_OPS:
+        if attrs.get("axis", -1) not in (1, -1):
+            raise fail(f"{op} over axis {attrs['axis']} (supported: over the features, axis 1 or -1)")
+        return b.output_activation(x, op, where)
+    if op in _OTHER_ACTIVATIONS:
+        raise UnsupportedModelError(f"{source}: {where} is not supported; supported: {SUPPORTED} (activation {op}: "
+                                    "only Relu is piecewise linear and exact here)")
     if op == "BatchNormalization":
         scale, bias, mean, var = (_const(a, fail) for a in args[1:5])
         a = scale / np.sqrt(var + attrs.get("epsilon", 1e-5))

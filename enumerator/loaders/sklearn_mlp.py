@@ -9,13 +9,23 @@ refused before anything is loaded, so no pickle runs.
 The network is the MLP up to its output activation: the regressor's prediction, or the
 classifier's logits (``out_activation_`` 'logistic' or 'softmax' is monotone and is not
 part of the piecewise-linear network; the predicted class is the argmax of the logits,
-or logit > 0 for a binary classifier).
+or logit > 0 for a binary classifier); a one-line note on the ``enumerator.loaders``
+logger says it was dropped.
+
+Limits (:mod:`enumerator.limits`): the ``.skops`` zip directory is checked before
+skops reads it (total size, ratio, ``schema.json`` at most 16 MiB), and every ``.npy``
+member's declared shape and dtype must match its size (complex refused).
 """
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from os import PathLike
 
+import numpy as np
+
+from enumerator.limits import check_zip, npy_header
 from enumerator.loaders import require
 from enumerator.loaders.chain import ChainBuilder
 from enumerator.network import NetworkError, ReLUNetwork, UnsupportedModelError
@@ -52,6 +62,9 @@ def network_from_sklearn(model, source: str = "") -> ReLUNetwork:
         v = b.affine(v, W.T, c, where)
         if k < last:
             v = b.relu(v, where)
+    out = getattr(model, "out_activation_", "identity")
+    if out in ("logistic", "softmax"):
+        v = b.output_activation(v, {"logistic": "Sigmoid", "softmax": "Softmax"}[out], "out_activation_")
     return b.finish(v)
 
 
@@ -60,6 +73,7 @@ def load_skops(path: str | PathLike) -> ReLUNetwork:
     sio = require("skops.io")
     require("sklearn")
     source = str(path)
+    _check_archive(source)
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # zip / json / schema errors of many types
@@ -73,3 +87,25 @@ def load_skops(path: str | PathLike) -> ReLUNetwork:
     except Exception as exc:
         raise NetworkError(f"{source}: cannot load the .skops file ({type(exc).__name__}: {exc})") from None
     return network_from_sklearn(model, source)
+
+
+def _check_archive(source: str) -> None:
+    """The zip and ``.npy`` checks of the module docstring, before skops reads anything."""
+    try:
+        with zipfile.ZipFile(source) as z:
+            check_zip(z, source, NetworkError, metadata=(".json",))
+            for info in z.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                shape, dtype, header = npy_header(z, info)
+                what = f"{source}: array {info.filename!r}"
+                if dtype.kind == "c":
+                    raise NetworkError(f"{what} is complex ({dtype}); only real weights are read")
+                declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if declared != info.file_size - header:
+                    raise NetworkError(f"{what}: its header declares shape {shape} of {dtype} ({declared} bytes) but "
+                                       f"it holds {info.file_size - header}")
+    except NetworkError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as exc:
+        raise NetworkError(f"{source}: cannot read as a .skops file ({type(exc).__name__}: {exc})") from None

@@ -299,6 +299,8 @@ class ParallelSearch:
         domain.check_dimension(network.n_inputs)
         self.options = SearchOptions() if options is None else options
         probe = RegionSearch(network, domain, backend=backend, options=self.options)  # same checks, before any work
+        #: Why the geometry core does not run this search ("" when it does), as in RegionSearch.
+        self.core_refusal = probe.core_refusal
         self.use_frontier = frontier and not probe.core_refusal
         if events_per_slot < 1:
             raise ValueError(f"events_per_slot must be >= 1, got {events_per_slot}")

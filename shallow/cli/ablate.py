@@ -8,16 +8,17 @@ import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
-from enumerator.ablation import parse_heuristic_set, resolve_network, run_ablation
-from enumerator.plugins import HeuristicRegistry, PluginError, discover_entry_points, load_heuristic_file
 from shallow.cli import exits
-from shallow.cli.options import build_domain, command, domain_options, library_errors, solver_option
+from shallow.cli.options import build_domain, command, domain_options, library_errors, option, solver_option
 
 
 def _heuristic_sets(values: tuple[str, ...], files: tuple[str, ...]) -> dict:
     """Label -> Heuristics; PLUGIN items name ``--heuristic-file`` plug-ins or installed ones."""
+    from enumerator.ablation import parse_heuristic_set
+    from enumerator.plugins import HeuristicRegistry, PluginError, discover_entry_points, load_heuristic_file
+    from solvers.errors import InputError
+
     values = values or ("none", "default")
     try:
         available = HeuristicRegistry()
@@ -31,27 +32,27 @@ def _heuristic_sets(values: tuple[str, ...], files: tuple[str, ...]) -> dict:
             raise click.BadParameter(f"heuristic set '{text}' is given twice", param_hint="'--heuristics'")
         try:
             sets[text] = parse_heuristic_set(text, available)
-        except ValueError as exc:
+        except InputError as exc:
             raise click.BadParameter(str(exc), param_hint="'--heuristics'") from None
     return sets
 
 
 @command("Compare pruning heuristic sets (ablation).")
 @click.argument("nets", metavar="NET...", nargs=-1, required=True)
-@click.option("--heuristics", "sets", multiple=True, metavar="SET",
-              help="Heuristics to switch on, comma-separated (repeatable; default: none and default). "
+@option("--heuristics", "sets", heading="Heuristics", multiple=True, metavar="SET",
+        help="Heuristics to switch on, comma-separated (repeatable; default: none and default). "
                    "Items: none | default | default-NAME[-NAME...] (defaults without these) | NAME | "
                    "ORDER (given, certain_first, widest_first) | PLUGIN (a --heuristic-file or installed "
                    "plug-in's name).")
-@click.option("--heuristic-file", "heuristic_files", multiple=True, type=click.Path(dir_okay=False),
-              metavar="FILE.py", help="Load a heuristic plug-in from a Python file; sets name it by its NAME "
+@option("--heuristic-file", "heuristic_files", heading="Heuristics", multiple=True, type=click.Path(dir_okay=False),
+        metavar="FILE.py", help="Load a heuristic plug-in from a Python file; sets name it by its NAME "
                                       "(or file stem). Repeatable.")
-@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Runs per (net, set); the fastest is reported.")
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for ablation.csv, ablation.json and ablation.png (created if missing).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-              help="Per run; a stopped run is marked incomplete and not compared.")
+@option("--repeat", heading="Search", type=click.IntRange(min=1), default=1, show_default=True,
+        help="Runs per (net, set); the fastest is reported.")
+@option("-o", "--output", "out_dir", heading="Output", required=True, type=click.Path(file_okay=False),
+        help="Folder for ablation.csv, ablation.json and ablation.png (created if missing).")
+@option("--time-limit", heading="Limits and checkpoints", type=click.FloatRange(min=0, min_open=True), default=None,
+        metavar="SECONDS", help="Per run; a stopped run is marked incomplete and not compared.")
 @domain_options
 @solver_option
 @library_errors
@@ -59,11 +60,16 @@ def ablate(nets, sets, heuristic_files, repeat, out_dir, time_limit, box, unboun
     """Count the regions of every NET with every heuristic SET; report nodes, LPs,
     LPs per region, decisions per heuristic, seconds and regions/s (best of --repeat).
 
-    NET is a network .npz or a reference architecture such as 4-8-8-8-1 (He-normal
+    NET is a model file in any supported format (.npz, .pt/.pth/.bin, .pt2, .onnx,
+    .skops, .safetensors) or a reference architecture such as 4-8-8-8-1 (He-normal
     weights, seed 0).  Every set must find the same number of regions on a net (the
     first set is the reference); a difference is an error (exit 1) and is flagged
     MISMATCH in the table and the files.
     """
+    from tqdm import tqdm
+
+    from enumerator.ablation import resolve_network, run_ablation
+
     sets = _heuristic_sets(sets, heuristic_files)
     networks = {}
     for spec in nets:

@@ -20,6 +20,10 @@ reached: ``regions`` and ``patterns`` are lower bounds and no shallow network is
 the same content (SHA-256) and runs only the other models; the settings (domain,
 solver, limits) must be those of the recorded run.
 
+Workers die with the coordinator (:mod:`shallow.cli.lifeline`): a batch killed in any
+way, SIGKILL included, leaves no worker running or writing.  A dangling symbolic link
+with a model suffix inside a folder gets a ``failed`` row naming its missing target.
+
 Exit codes (:mod:`shallow.cli.exits`): 0 every model ``ok``; 1 some model ``failed`` or
 ``unsupported``; 3 none of those, but some model ``timeout`` / ``incomplete`` or the
 batch was interrupted (Ctrl-C: running workers are killed, their models stay to do).
@@ -45,7 +49,8 @@ from tqdm import tqdm
 from enumerator.files import atomic_output
 from enumerator.loaders import FORMATS
 from shallow.cli import exits
-from shallow.cli.options import command, domain_options, solver_option
+from shallow.cli.lifeline import die_with, lifeline
+from shallow.cli.options import command, domain_options, option, solver_option
 
 __all__ = ["FIELDS", "BatchSettings", "Job", "convert_model", "find_models", "batch"]
 
@@ -68,6 +73,7 @@ class BatchSettings:
     solver: str
     max_regions: int | None
     samples: int
+    arch: str | None = None  # --arch for the state-dict and safetensors files
 
 
 @dataclass(frozen=True)
@@ -85,12 +91,14 @@ class Job:
 
 def find_models(paths, outdir: Path) -> list[Path]:
     """Model files: each file given, and every file with a model suffix under each
-    folder (recursively, sorted), except files inside ``outdir``."""
+    folder (recursively, sorted), except files inside ``outdir``.  A dangling symbolic
+    link with a model suffix is kept (its row says the target is missing)."""
     out, seen = [], set()
     out_abs = outdir.resolve()
     for p in map(Path, paths):
         found = [p] if not p.is_dir() else sorted(
-            f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in _SUFFIXES
+            f for f in p.rglob("*") if (f.is_file() or f.is_symlink() and not f.exists())
+            and f.suffix.lower() in _SUFFIXES
             and out_abs not in f.resolve().parents)
         for f in found:
             if f.resolve() not in seen:
@@ -119,49 +127,46 @@ def make_jobs(files: list[Path], outdir: Path) -> list[Job]:
 
 
 def convert_model(job: Job, settings: BatchSettings) -> dict:
-    """Convert one model (runs in a worker process); never raises: errors become the row."""
-    from enumerator import DomainError, EnumerationError, NetworkError, RegionSearch, SearchOptions
+    """Convert one model (runs in a worker process) with :func:`shallow.conversion.convert`;
+    never raises: errors become the row."""
+    from enumerator.files import atomic_output
     from enumerator.loaders import format_of, load_network
     from enumerator.network import UnsupportedModelError
-    from shallow.build import build
+    from enumerator.options import SearchOptions
     from shallow.cli.options import build_domain
+    from shallow.conversion import IncompleteConversion, VerificationError, convert
     from shallow.io import save_shallow
-    from shallow.verify import verify
-    from solvers import SolverError
+    from solvers.errors import ReluShallowError
 
     t0 = time.perf_counter()
     row = {k: None for k in FIELDS} | {"file": job.file, "sha256": job.sha256, "status": "failed", "error": ""}
     try:
+        if not os.path.exists(job.file) and os.path.islink(job.file):
+            raise OSError(f"{job.file}: dangling symbolic link (its target {os.readlink(job.file)} does not exist)")
         row["format"] = format_of(job.file)
-        network = load_network(job.file)
+        network = load_network(job.file, arch=settings.arch if row["format"] in ("torch", "safetensors") else None)
         row["architecture"] = network.architecture
         domain = build_domain(network.n_inputs, settings.box, settings.unbounded, settings.polytope)
-        search = RegionSearch(network, domain, backend=settings.solver,
-                              options=SearchOptions(include_lower_dim=True, max_regions=settings.max_regions))
-        regions = list(search.run())
-        row["regions"], row["patterns"] = search.stats.regions, search.stats.patterns
-        if not search.complete:
-            row["status"] = "incomplete"
-            row["error"] = (f"enumeration ended early ({search.stop_reason}); counts are lower bounds, "
-                            "no shallow network")
-        else:
-            shallow = build(network, regions, domain, includes_lower_dim=True)
-            row["shallow_widths"] = list(shallow.widths)
-            report = verify(network, shallow, samples=settings.samples)
-            row["verify"], row["max_abs_error"] = ("PASS" if report.passed else "FAIL"), report.max_abs_error
-            if report.passed:
-                with atomic_output(job.output) as tmp:
-                    save_shallow(shallow, tmp)
-                row["status"], row["output"] = "ok", job.output
-            else:
-                row["error"] = f"verification FAIL at {report.worst_point} (error {report.max_abs_error:.3g})"
+        result = convert(network, domain, backend=settings.solver,
+                         options=SearchOptions(max_regions=settings.max_regions), verify_samples=settings.samples)
+        row["regions"], row["patterns"] = result.stats.regions, result.stats.patterns
+        row["shallow_widths"] = list(result.shallow.widths)
+        row["verify"], row["max_abs_error"] = "PASS", result.report.max_abs_error
+        with atomic_output(job.output) as tmp:
+            save_shallow(result.shallow, tmp)
+        row["status"], row["output"] = "ok", job.output
+    except IncompleteConversion as exc:
+        row["regions"], row["patterns"] = exc.stats.regions, exc.stats.patterns
+        row["status"] = "incomplete"
+        row["error"] = f"enumeration ended early ({exc.reason}); counts are lower bounds, no shallow network"
+    except VerificationError as exc:
+        row["verify"], row["max_abs_error"], row["error"] = "FAIL", exc.report.max_abs_error, str(exc)
     except UnsupportedModelError as exc:
         row["status"], row["error"] = "unsupported", str(exc)
-    except (NetworkError, DomainError, SolverError, EnumerationError, click.ClickException, ValueError,
-            OSError) as exc:
+    except (ReluShallowError, click.ClickException, OSError) as exc:
         row["error"] = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
-    except Exception as exc:  # an unexpected error of one model must not stop the batch
-        row["error"] = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # an unexpected error of one model must not stop the batch (its row says so)
+        row["error"] = f"internal error: {type(exc).__name__}: {exc}"
     row["seconds"] = round(time.perf_counter() - t0, 3)
     return row
 
@@ -174,7 +179,8 @@ def _noop() -> None:
     pass
 
 
-def _worker(conn, job: Job, settings: BatchSettings) -> None:
+def _worker(conn, alive, job: Job, settings: BatchSettings) -> None:
+    die_with(alive)  # no orphan keeps running or writes output
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and kills us
     conn.send(convert_model(job, settings))
     conn.close()
@@ -191,13 +197,14 @@ class _Pool:
                 {m for f in formats for m in _PRELOAD.get(f, ())}))
         self.settings, self.workers, self.timeout = settings, workers, timeout
         self.running: dict = {}  # process -> (job, receiving end, start time)
+        self._alive, self._alive_w = lifeline(self.ctx)  # the writing end closes only when we end
         warm = self.ctx.Process(target=_noop, daemon=True)  # the server's imports do not count as model time
         warm.start()
         warm.join()
 
     def start(self, job: Job) -> None:
         recv, send = self.ctx.Pipe(duplex=False)
-        proc = self.ctx.Process(target=_worker, args=(send, job, self.settings), daemon=True)
+        proc = self.ctx.Process(target=_worker, args=(send, self._alive, job, self.settings), daemon=True)
         proc.start()
         send.close()
         self.running[proc] = (job, recv, time.monotonic())
@@ -267,6 +274,7 @@ def _recorded(outdir: Path, settings: BatchSettings) -> dict:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise click.ClickException(f"{path}: cannot resume from it ({type(exc).__name__}: {exc})") from None
     current = json.loads(json.dumps(asdict(settings)))
+    recorded = {"arch": None, **recorded} if isinstance(recorded, dict) else recorded  # tables before --arch
     if recorded != current:
         diff = sorted(k for k in current if recorded.get(k) != current[k])
         raise click.UsageError(f"--resume: {path} was made with other settings ({', '.join(diff)}); "
@@ -276,18 +284,24 @@ def _recorded(outdir: Path, settings: BatchSettings) -> dict:
 
 @command("Convert many models; one row each in a CSV/JSON table.")
 @click.argument("models", nargs=-1, required=True, type=click.Path(exists=True), metavar="MODELS_OR_DIRS...")
-@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="Folder for tables and networks.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Models converted at once.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
-              help="Kill a model's worker after this long (status timeout).")
-@click.option("--max-regions", type=click.IntRange(min=0), default=None,
-              help="Stop a model's enumeration after this many regions (status incomplete).")
-@click.option("--samples", type=click.IntRange(min=1), default=500, show_default=True,
-              help="Random verification probes per model (plus boundary walks).")
+@option("-o", "--outdir", heading="Output", required=True, type=click.Path(file_okay=False),
+        help="Folder for tables and networks.")
+@option("--workers", heading="Parallel", type=click.IntRange(min=1), default=1, show_default=True,
+        help="Models converted at once.")
+@option("--timeout", heading="Limits and checkpoints", type=click.FloatRange(min=0, min_open=True), default=None,
+        metavar="SECONDS", help="Kill a model's worker after this long (status timeout).")
+@option("--max-regions", heading="Limits and checkpoints", type=click.IntRange(min=0), default=None,
+        help="Stop a model's enumeration after this many regions (status incomplete).")
+@option("--samples", heading="Search", type=click.IntRange(min=1), default=500, show_default=True,
+        help="Random verification probes per model (plus boundary walks).")
 @domain_options
 @solver_option
-@click.option("--resume", is_flag=True, help="Skip the models already in OUTDIR/batch.json (same path and content).")
-def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded, polytope, solver, resume):
+@option("--resume", heading="Limits and checkpoints", is_flag=True,
+        help="Skip the models already in OUTDIR/batch.json (same path and content).")
+@option("--arch", heading="Network", default=None, metavar="SPEC",
+        help="Architecture of the state-dict and safetensors files (the --arch of count); other formats "
+             "carry their graph and ignore it.")
+def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded, polytope, solver, resume, arch):
     """Convert every model in MODELS_OR_DIRS (files, or folders searched for model
     files) to OUTDIR/<file name>.shallow.npz, each in its own worker process, with
     a row per model in OUTDIR/batch.csv and OUTDIR/batch.json (file, format,
@@ -306,10 +320,17 @@ def batch(models, outdir, workers, timeout, max_regions, samples, box, unbounded
     """
     if sum(map(bool, (box, unbounded, polytope))) > 1:
         raise click.UsageError("choose one domain, not several of --box, --unbounded, --polytope")
+    if arch is not None:
+        from enumerator.loaders.layers import parse_arch
+
+        try:
+            parse_arch(arch)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     settings = BatchSettings(tuple(box) if box else None, unbounded,
-                             os.path.abspath(polytope) if polytope else None, solver, max_regions, samples)
+                             os.path.abspath(polytope) if polytope else None, solver, max_regions, samples, arch)
     jobs = make_jobs(find_models(models, out), out)
     if not jobs:
         raise click.UsageError(f"no model files found in {', '.join(models)} "

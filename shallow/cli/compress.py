@@ -7,9 +7,6 @@ import time
 
 import click
 
-from enumerator import RegionSearch, SearchOptions
-from enumerator.compress import compress_network
-from enumerator.files import atomic_output
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
@@ -17,20 +14,25 @@ from shallow.cli.options import (
     command,
     domain_options,
     finish,
+    json_option,
     library_errors,
     load_network,
     network_argument,
+    option,
     output_path,
     remember_inputs,
     solver_option,
     time_limit_option,
 )
 from shallow.cli.verify import print_report
-from shallow.verify import compare_on_domain
 
 
-def count_within(network, domain, solver: str, seconds_left: float | None, interrupts: Interrupts) -> RegionSearch:
-    """Count regions with the time left; the first Ctrl-C stops the count cleanly."""
+def count_within(network, domain, solver: str, seconds_left: float | None, interrupts: Interrupts):
+    """Count regions with the time left (a finished :class:`RegionSearch`); the first
+    Ctrl-C stops the count cleanly."""
+    from enumerator.options import SearchOptions
+    from enumerator.search import RegionSearch
+
     search = RegionSearch(network, domain, backend=solver, options=SearchOptions(time_limit=seconds_left))
     interrupts.on_first = search.request_stop
     for _ in search.run(materialize=False):
@@ -41,15 +43,15 @@ def count_within(network, domain, solver: str, seconds_left: float | None, inter
 
 @command("Remove stably inactive / fold stably active neurons.")
 @network_argument
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Compressed network (.npz is appended if missing).")
+@option("-o", "--output", heading="Output", required=True, type=click.Path(dir_okay=False),
+        help="Compressed network (.npz is appended if missing).")
 @domain_options
 @solver_option
 @time_limit_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option
 @library_errors
 def compress(net, output, box, unbounded, polytope, solver, time_limit, as_json):
-    """Compress NET.npz on the domain without changing its function there.
+    """Compress NET on the domain without changing its function there.
 
     Exact pre-activation bounds (MILP) find the stable neurons; stably inactive
     ones are removed, stably active ones folded into the next layer.  The result is
@@ -59,6 +61,10 @@ def compress(net, output, box, unbounded, polytope, solver, time_limit, as_json)
     --time-limit or Ctrl-C stops the run (exit 3; the time limit is checked between
     the steps and inside the region counts, not inside the MILP bounds).
     """
+    from enumerator.compress import compress_network
+    from enumerator.files import atomic_output
+    from shallow.verify import compare_on_domain
+
     t0 = time.perf_counter()
     target = output_path(output, [net, polytope], npz=True)
     network = load_network(net)

@@ -6,9 +6,6 @@ import json
 
 import click
 
-from enumerator import RegionSearch, SearchOptions, load_checkpoint, save_checkpoint
-from enumerator.graph import class_components, count_pieces, region_graph
-from enumerator.parallel import ParallelSearch
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
@@ -17,15 +14,18 @@ from shallow.cli.options import (
     domain_options,
     finish,
     heuristic_settings,
+    json_option,
     library_errors,
     load_network,
     network_argument,
+    option,
     output_path,
     remember_inputs,
     search_options,
     with_progress,
 )
 from shallow.cli.parallel_options import build_engine, checkpoint_every_option, item_budget, parallel_options
+from shallow.cli.slice_options import apply_slice, slice_options, slice_report
 
 
 def add_counts(before: dict, now: dict) -> dict:
@@ -36,23 +36,24 @@ def add_counts(before: dict, now: dict) -> dict:
 @command("Count linear regions.")
 @network_argument
 @domain_options
-@click.option("--lower-dim", is_flag=True, help="Also count lower-dimensional patterns.")
-@click.option("--pieces", "with_pieces", is_flag=True,
-              help="Also count linear pieces (adjacent regions with equal maps merged; keeps the regions).")
-@click.option("--components", "with_components", is_flag=True,
-              help="Also count, per class, the connected components of its regions (keeps the regions).")
+@slice_options
+@option("--lower-dim", heading="Search", is_flag=True, help="Also count lower-dimensional patterns.")
+@option("--pieces", "with_pieces", heading="Search", is_flag=True,
+        help="Also count linear pieces (adjacent regions with equal maps merged; keeps the regions).")
+@option("--components", "with_components", heading="Search", is_flag=True,
+        help="Also count, per class, the connected components of its regions (keeps the regions).")
 @search_options
-@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
-              help="If the run stops early (limit or Ctrl-C), write what is left to this file.")
-@click.option("--resume", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Continue the run saved in this checkpoint (counts add up).")
+@option("--checkpoint", heading="Limits and checkpoints", type=click.Path(dir_okay=False), default=None,
+        help="If the run stops early (limit or Ctrl-C), write what is left to this file.")
+@option("--resume", heading="Limits and checkpoints", type=click.Path(dir_okay=False, exists=True), default=None,
+        help="Continue the run saved in this checkpoint (counts add up).")
 @parallel_options
 @checkpoint_every_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option
 @library_errors
 def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components, solver, enabled, disabled, max_regions,
           time_limit, checkpoint, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
-    """Count the full-dimensional activation regions of NET.npz over the domain.
+    """Count the full-dimensional activation regions of NET over the domain.
 
     With --lower-dim, also count every realizable canonical pattern ("patterns").
     With --pieces, also count the linear pieces on the region adjacency graph
@@ -65,15 +66,24 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
     --workers, --scheduler or --dask-local split the search into work items run by
     local processes or a Dask cluster (same counts; with --checkpoint, also saved
     every --checkpoint-every seconds).
+    With --through or --origin/--directions, counts the regions of NET on that
+    k-dimensional slice, clipped to the domain (the network restricted to the slice).
     """
+    from enumerator.graph import class_components, count_pieces, region_graph
+    from enumerator.options import SearchOptions
+    from enumerator.parallel import ParallelSearch
+    from enumerator.search import RegionSearch
+    from enumerator.subtree import load_checkpoint, save_checkpoint
+    from shallow.conversion import engine_note
+
     if checkpoint:
         checkpoint = str(output_path(checkpoint, [net, polytope], option="--checkpoint"))
     if (with_pieces or with_components) and resume:
         flag = "--pieces" if with_pieces else "--components"
         raise click.UsageError(f"{flag} needs every region in one run; it cannot be combined with --resume")
     keep = with_pieces or with_components
-    network = load_network(net)
-    domain = build_domain(network.n_inputs, box, unbounded, polytope)
+    full = load_network(net)
+    network, domain, sl = apply_slice(full, build_domain(full.n_inputs, box, unbounded, polytope))
     remember_inputs(network, domain)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             **heuristic_settings(enabled, disabled))
@@ -96,8 +106,9 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
         except OSError as exc:  # the counts are still printed below
             write_error = f"could not write checkpoint {checkpoint}: {exc}"
     used = {name: st.as_dict() for name, st in search.heuristic_stats.items() if st.calls or st.decisions}
-    report = {"network": net, "architecture": repr(network), "domain": domain.describe(),
-              **counts, "complete": complete, "stop_reason": stop_reason, "heuristics": used}
+    report = {"network": net, "architecture": repr(full), "domain": domain.describe(), "slice": slice_report(sl),
+              **counts, "complete": complete, "stop_reason": stop_reason, "heuristics": used,
+              "engine": engine_note(search)}
     if not lower_dim:
         del report["patterns"]
     graph = region_graph(network, regions, domain, backend=solver) if keep and complete else None
@@ -109,7 +120,10 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
     if as_json:
         click.echo(json.dumps(report))
     else:
-        click.echo(f"network   {net} ({network!r})")
+        click.echo(f"network   {net} ({full!r})")
+        if sl is not None:
+            click.echo(f"slice     {sl.describe()}")
+            click.echo("          (regions of the network restricted to the slice)")
         click.echo(f"domain    {domain.describe()}")
         click.echo(f"regions   {counts['regions']}")
         if lower_dim:
@@ -120,6 +134,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
             parts = (", ".join(f"class {c}: {k}" for c, k in report["components"].items()) if complete
                      else "not counted (incomplete run)")
             click.echo(f"components {parts}")
+        click.echo(f"engine    {report['engine']}")
         click.echo(f"search    {counts['nodes']} nodes, {counts['lps']} LPs ({counts['lps_infeasible']} infeasible), "
                    f"{counts['seconds']:.2f} s" + (" (with the resumed run)" if resume else ""))
         if used:

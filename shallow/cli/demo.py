@@ -10,28 +10,23 @@ from pathlib import Path
 
 import click
 
-from enumerator import Box, ReLUNetwork
-from enumerator.files import atomic_output
-from shallow.cli.convert import IncompleteRun, convert_network
-from shallow.cli.options import Interrupts, command, library_errors, solver_option
+from shallow.cli.options import IncompleteRun, Interrupts, command, library_errors, option, solver_option
 from shallow.cli.verify import print_report
-from shallow.explain import explain_point
-from shallow.io import save_shallow
-from shallow.plot import plot_regions
-from shallow.two_moons import training_points
-from shallow.verify import verify
 
 BUNDLED = "two_moons.npz"
 
 
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
+    from enumerator.files import atomic_output
+
     with atomic_output(path) as tmp:
         tmp.write_text(text)
 
 
 @command("Run count, convert, verify and explain on a bundled model.")
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="demo-output", show_default=True)
+@option("-o", "--output-dir", heading="Output", type=click.Path(file_okay=False), default="demo-output",
+        show_default=True)
 @solver_option
 @library_errors
 def demo(output_dir, solver):
@@ -39,6 +34,15 @@ def demo(output_dir, solver):
     build its three-layer network, verify it, explain one input, and write
     network.npz, shallow.npz, report.json, explanation.txt and regions.png (the regions,
     decision boundary and training points) to OUTPUT_DIR (each file atomically)."""
+    from enumerator.domain import Box
+    from enumerator.files import atomic_output
+    from enumerator.network import ReLUNetwork
+    from shallow.conversion import VerificationError, convert
+    from shallow.explain import explain_point
+    from shallow.io import save_shallow
+    from shallow.plot import plot_regions
+    from shallow.two_moons import training_points
+
     t0 = time.perf_counter()
     out = Path(output_dir)
     try:
@@ -53,17 +57,21 @@ def demo(output_dir, solver):
     interrupts = Interrupts()
     with interrupts.installed():
         try:
-            shallow, search = convert_network(network, domain, solver=solver, interrupts=interrupts)
+            result = convert(network, domain, backend=solver, verify_samples=2000,
+                             stop_hook=lambda stop: setattr(interrupts, "on_first", stop))
+            report = result.report
+        except VerificationError as exc:  # show the report, then fail (exit 1)
+            print_report(exc.report, as_json=False)
+            raise click.ClickException("verification FAILED") from None
         except KeyboardInterrupt:
             if interrupts.count > 1:
                 raise
             raise IncompleteRun("interrupted (Ctrl-C) while building; nothing more written") from None
-    stats = search.stats
+    shallow, stats = result.shallow, result.stats
     click.echo(f"count      {stats.regions} regions, {stats.patterns} patterns "
-               f"({stats.lps} LPs, {stats.seconds:.2f} s)")
+               f"({stats.lps} LPs, {stats.seconds:.2f} s; {result.engine})")
     save_shallow(shallow, out / "shallow.npz")
     click.echo(f"convert    widths {' - '.join(map(str, shallow.widths))} -> {out / 'shallow.npz'}")
-    report = verify(network, shallow, samples=2000)
     print_report(report, as_json=False)
     explanation = explain_point(network, [0.25, 0.1])
     write_text(out / "explanation.txt", str(explanation) + "\n")
@@ -81,5 +89,3 @@ def demo(output_dir, solver):
     write_text(out / "report.json", json.dumps(summary, indent=2))
     click.echo(f"wrote      {out}/ (network.npz, shallow.npz, report.json, explanation.txt, regions.png) "
                f"in {summary['seconds']:.1f} s")
-    if not report.passed:
-        raise click.ClickException("verification FAILED")

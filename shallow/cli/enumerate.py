@@ -1,7 +1,9 @@
 """``relu-shallow enumerate``: stream every region of a network to Parquet on disk.
 
-``-o FILE.parquet`` writes one file (atomically: it appears only when the run ends);
-any other ``-o`` is a directory of shards, one per finished work item
+``-o FILE.parquet`` writes one file, atomically and only for a complete run; a run that
+ends early (a limit, or a first Ctrl-C) leaves its rows in ``FILE.partial.parquet``
+instead (metadata ``complete`` false), never under the final name, and a second
+Ctrl-C leaves no file.  Any other ``-o`` is a directory of shards, one per finished work item
 (``part-NNNNNN.parquet``, each written atomically), with ``checkpoint.json`` saved
 every ``--checkpoint-every`` seconds and a ``manifest.json`` at the end.  A directory
 run killed in any way continues with ``--resume``: shards numbered at or past the
@@ -19,19 +21,20 @@ from pathlib import Path
 
 import click
 
-from enumerator import RegionSearch, SearchOptions, load_checkpoint
-from enumerator.files import atomic_output
-from enumerator.parallel import ParallelSearch, SerialEngine
-from enumerator.regionstore import MANIFEST, RegionWriter, shard_name, write_manifest, write_regions
+from enumerator.files import OutputPathError, check_output, check_output_folder
+from enumerator.regionstore import PATTERN_COLUMNS
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
     build_domain,
+    command,
     domain_options,
     heuristic_settings,
+    json_option,
     library_errors,
     load_network,
     network_argument,
+    option,
     search_options,
     with_progress,
 )
@@ -42,12 +45,16 @@ from shallow.cli.parallel_options import (
     parallel_options,
     require_parquet,
 )
+from shallow.cli.slice_options import apply_slice, slice_options, slice_report
 
 CHECKPOINT = "checkpoint.json"
 
 
 def _prepare_directory(out: Path, resume: bool, network, domain, lower_dim: bool):
     """``(before counts, start subtrees, next shard number)`` for a directory run."""
+    from enumerator.regionstore import MANIFEST
+    from enumerator.subtree import load_checkpoint
+
     if not resume:
         if out.exists() and any(out.iterdir()):
             raise click.ClickException(f"{out}: exists and is not empty; use --resume to continue it, "
@@ -65,6 +72,28 @@ def _prepare_directory(out: Path, resume: bool, network, domain, lower_dim: bool
     return before, start, done
 
 
+def partial_path(out: Path) -> Path:
+    """Where a single-file run that ends early leaves its rows: ``F.partial.parquet``."""
+    return out.with_name(f"{out.stem}.partial{out.suffix}")
+
+
+def _check_outputs(output: str, inputs: list) -> tuple[Path, bool]:
+    """``(output path, single file?)``, checked before any work: no input is
+    overwritten, a file's folder is writable, a shard directory is not a file (usage
+    error, exit 2)."""
+    out = Path(output)
+    single = out.suffix == ".parquet"
+    try:
+        if single:
+            check_output(out, inputs, option="--output")
+            check_output(partial_path(out), inputs, option="--output (partial rows)")
+        else:
+            check_output_folder(out, inputs, option="--output")
+    except OutputPathError as exc:
+        raise click.UsageError(str(exc)) from None
+    return out, single
+
+
 def _first_ctrl_c_stops(search):
     """Ctrl-C handling of the other commands: the first asks ``search`` to stop at its
     next item, a second raises KeyboardInterrupt."""
@@ -73,35 +102,53 @@ def _first_ctrl_c_stops(search):
     return interrupts.installed()
 
 
-@click.command("enumerate", short_help="Write every region to Parquet.", epilog=exits.EPILOG)
+@command("Write every region to Parquet.", name="enumerate")
 @network_argument
-@click.option("-o", "--output", required=True, type=click.Path(),
-              help="FILE.parquet (one file), or a directory of shards (resumable).")
+@option("-o", "--output", heading="Output", required=True, type=click.Path(),
+        help="FILE.parquet (one file), or a directory of shards (resumable).")
 @domain_options
-@click.option("--lower-dim", is_flag=True, help="Also store lower-dimensional patterns (needed by convert).")
+@slice_options
+@option("--lower-dim", heading="Search", is_flag=True,
+        help="Also store lower-dimensional patterns (needed by convert).")
+@option("--pattern-columns", heading="Output", type=click.Choice(PATTERN_COLUMNS), default="packed",
+        show_default=True,
+        help="Readable patterns besides the packed one: 'bits' adds a 0/1 string column pattern_bits, "
+             "'neurons' one bool column per neuron (neuron_0, neuron_1, ...).")
 @search_options
-@click.option("--resume", is_flag=True, help="Continue the directory run saved in OUTPUT/checkpoint.json.")
+@option("--resume", heading="Limits and checkpoints", is_flag=True,
+        help="Continue the directory run saved in OUTPUT/checkpoint.json.")
 @parallel_options
 @checkpoint_every_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option
 @library_errors
-def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, enabled, disabled, max_regions,
-                      time_limit, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
-    """Enumerate the regions of NET.npz and stream them to OUTPUT (Apache Parquet).
+def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_columns, solver, enabled, disabled,
+                      max_regions, time_limit, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
+    """Enumerate the regions of NET and stream them to OUTPUT (Apache Parquet).
 
     Each row: packed pattern, witness, slack, the affine map C, d and the cut flags;
     the constraint rows A, c are rebuilt from the pattern with the network when read
     (enumerator.regionstore).  Ctrl-C stops at the next item (exit 3; a directory run
-    resumes with --resume); a second Ctrl-C aborts (exit 130).
+    resumes with --resume); a second Ctrl-C aborts (exit 130).  A FILE.parquet is
+    written only by a complete run: one that ends early (a limit or Ctrl-C) leaves
+    its rows in FILE.partial.parquet.
+    With --through or --origin/--directions, stores the regions of NET on that slice
+    (those of the restricted network, in slice coordinates; the file's metadata holds
+    the slice).
     """
+    from enumerator.files import atomic_output
+    from enumerator.options import SearchOptions
+    from enumerator.parallel import ParallelSearch, SerialEngine
+    from enumerator.regionstore import RegionWriter, shard_name, write_manifest, write_regions
+    from enumerator.search import RegionSearch
+    from shallow.conversion import engine_note
+
     require_parquet()
-    network = load_network(net)
-    domain = build_domain(network.n_inputs, box, unbounded, polytope)
+    out, single = _check_outputs(output, [net, polytope])
+    full = load_network(net)
+    network, domain, sl = apply_slice(full, build_domain(full.n_inputs, box, unbounded, polytope))
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             **heuristic_settings(enabled, disabled))
     engine = build_engine(workers, scheduler, dask_local)
-    out = Path(output)
-    single = out.suffix == ".parquet"
     if single and resume:
         raise click.UsageError("--resume needs a directory output (a single .parquet file is written at the end)")
     interrupted = False
@@ -109,7 +156,10 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
         search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
                   ParallelSearch(network, domain, engine, backend=solver, options=options,
                                  budget=item_budget(item_seconds)))
-        with atomic_output(out) as tmp, RegionWriter(tmp, network, domain, lower_dim) as writer:
+        partial = partial_path(out)
+        with atomic_output(partial) as tmp, RegionWriter(tmp, network, domain, lower_dim,
+                                                         pattern_columns=pattern_columns,
+                                                         slice=slice_report(sl)) as writer:
             with _first_ctrl_c_stops(search):
                 try:
                     writer.write_many(with_progress(search.run(materialize=True)))
@@ -120,6 +170,8 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
             if interrupted:
                 sys.exit(exits.ABORTED)  # leaves no file behind
             writer.close(search.complete, counts)
+        if search.complete:  # only a complete file gets the final name
+            partial.replace(out)
         rows, files = writer.rows, 1
     else:
         before, start, first = _prepare_directory(out, resume, network, domain, lower_dim)
@@ -131,21 +183,27 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, solver, 
                 for seq, item in enumerate(search.items(materialize=True, start=start), start=first):
                     if item.regions:
                         with atomic_output(out / shard_name(seq)) as tmp:
-                            write_regions(tmp, item.regions, network, domain, lower_dim, counts=item.counts)
+                            write_regions(tmp, item.regions, network, domain, lower_dim, counts=item.counts,
+                                          pattern_columns=pattern_columns, slice=slice_report(sl))
             except KeyboardInterrupt:
                 interrupted = True
         if interrupted or search.stop_reason == "interrupted":
             sys.exit(exits.ABORTED)  # the last periodic checkpoint stays valid
         counts = search.checkpoint_counts()
         rows, files = counts["patterns"], len(write_manifest(out, search.complete, counts))
-    report = {"output": str(out), "rows": rows, "files": files, "regions": counts["regions"],
+    written = out if not single or search.complete else partial
+    report = {"output": str(written), "rows": rows, "files": files, "regions": counts["regions"],
               "patterns": counts["patterns"], "complete": search.complete, "stop_reason": search.stop_reason,
-              "seconds": round(counts["seconds"], 3)}
+              "seconds": round(counts["seconds"], 3), "slice": slice_report(sl), "engine": engine_note(search)}
     if as_json:
         click.echo(json.dumps(report))
     else:
-        click.echo(f"wrote     {out}: {rows} rows in {files} file(s), {counts['seconds']:.2f} s")
+        if sl is not None:
+            click.echo(f"slice     {sl.describe()}")
+        click.echo(f"wrote     {written}: {rows} rows in {files} file(s), {counts['seconds']:.2f} s")
+        click.echo(f"engine    {report['engine']}")
         if not search.complete:
-            click.echo(f"INCOMPLETE ({search.stop_reason})" + ("" if single else "; continue with --resume"))
+            click.echo(f"INCOMPLETE ({search.stop_reason})" + (f"; {out} not written" if single else
+                                                                 "; continue with --resume"))
     if not search.complete:
         sys.exit(exits.INCOMPLETE)

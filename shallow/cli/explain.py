@@ -7,13 +7,9 @@ import json
 import click
 import numpy as np
 
-from enumerator import pack_pattern
 from shallow.cli.graph import all_regions
-from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, network_argument, \
-    solver_option
-from shallow.counterfactual import counterfactual
-from shallow.explain import bits, explain_point
-from shallow.explain_global import explain_global
+from shallow.cli.options import build_domain, command, domain_options, json_option, library_errors, load_network, \
+    network_argument, solver_option
 from solvers.distance import NORMS
 
 
@@ -30,6 +26,9 @@ def parse_point(text: str, n: int) -> np.ndarray:
 
 def local_report(e, index: dict, cf) -> dict:
     """The ``--json`` object of a local explanation (keys documented in ``--help``)."""
+    from enumerator.region import pack_pattern
+    from shallow.explain import bits
+
     region = {"index": index.get(pack_pattern(e.states)), "pattern": bits(e.states),
               "chebyshev_radius": e.radius, "volume_share": e.volume_share, "volume_method": e.volume.method,
               "volume_std_error": None if e.volume.std_error is None else float(e.volume.std_error[0])}
@@ -56,10 +55,10 @@ def local_report(e, index: dict, cf) -> dict:
 @click.option("--seed", type=int, default=0, show_default=True)
 @domain_options
 @solver_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@json_option
 @library_errors
 def explain(net, point, global_, norm, with_cf, top, rows, samples, seed, box, unbounded, polytope, solver, as_json):
-    """Explain NET.npz exactly at the input --x: its region and pattern, the local
+    """Explain NET exactly at the input --x: its region and pattern, the local
     affine map y = C x + d, each feature's contribution C[k,i]*x_i, the nearest facets
     (neuron, distance, direction, region across), the region's size (Chebyshev radius;
     volume share, exact for n <= 3, Monte Carlo otherwise) and, for classifiers, the
@@ -69,6 +68,10 @@ def explain(net, point, global_, norm, with_cf, top, rows, samples, seed, box, u
     input and output).  With --global: volume-weighted feature importance and a
     table of regions (size, map norms, class).
     """
+    from shallow.counterfactual import counterfactual
+    from shallow.explain import explain_point
+    from shallow.explain_global import explain_global
+
     network = load_network(net)
     domain = build_domain(network.n_inputs, box, unbounded, polytope)
     if global_ == (point is not None):

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
-import networkx as nx
 
-from enumerator import Domain, ReLUNetwork, Region, enumerate_regions
-from enumerator.files import atomic_output
-from enumerator.graph import class_components, pieces, predicted_class, region_graph, region_output
-from shallow.cli.options import build_domain, command, domain_options, library_errors, load_network, network_argument, \
-    solver_option
+from shallow.cli.options import build_domain, command, domain_options, json_option, library_errors, load_network, \
+    network_argument, option, solver_option
+from shallow.cli.slice_options import apply_slice, slice_options
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from enumerator import Domain, ReLUNetwork, Region
 
 __all__ = ["graph", "all_regions", "graph_for_export", "graph_summary", "node_link"]
 
 
 def all_regions(network: ReLUNetwork, domain: Domain, solver: str) -> tuple[Region, ...]:
     """Every full-dimensional region of ``network`` over ``domain`` (a complete run)."""
+    from enumerator.api import enumerate_regions
+
     return enumerate_regions(network, domain, backend=solver).regions
 
 
@@ -36,6 +41,10 @@ def graph_for_export(graph: nx.Graph, json_ready: bool, maps: bool = False) -> n
     class; :func:`enumerator.graph.class_components`).  GraphML holds scalars only, so
     lists become comma-separated strings (``C`` row by row) and the per-class dicts
     JSON strings unless ``json_ready``."""
+    import networkx as nx
+
+    from enumerator.graph import pieces, predicted_class, region_output
+
     piece_list = pieces(graph)
     piece_of = {i: k for k, members in enumerate(piece_list) for i in members}
     seq = (lambda v: list(v)) if json_ready else (lambda v: ",".join(f"{x:.17g}" if isinstance(x, float) else str(x)
@@ -65,6 +74,8 @@ def graph_summary(graph: nx.Graph, n_pieces: int | None = None) -> dict:
     """``regions``, ``edges``, ``pieces``, ``classes`` (regions per class) and
     ``components`` (connected components per class) of a region graph; class keys
     are strings (JSON objects)."""
+    from enumerator.graph import class_components, pieces, predicted_class
+
     classes: dict[str, int] = {}
     for _, r in graph.nodes(data="region"):
         key = str(predicted_class(r))
@@ -86,34 +97,48 @@ def node_link(g: nx.Graph) -> dict:
 @command("Export the region adjacency graph.")
 @network_argument
 @domain_options
+@slice_options
 @solver_option
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="G.graphml (GraphML) or G.json (networkx node-link JSON).")
-@click.option("--maps", is_flag=True, help="GraphML: also write each region's affine map (C row by row, d); "
-                                           "JSON always has them.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (regions, edges, pieces, classes, "
-                                                      "components per class).")
+@option("-o", "--output", heading="Output", required=True, type=click.Path(dir_okay=False),
+        help="G.graphml (GraphML) or G.json (networkx node-link JSON).")
+@option("--maps", heading="Output", is_flag=True,
+        help="GraphML: also write each region's affine map (C row by row, d); JSON always has them.")
+@json_option
 @library_errors
 def graph(net, box, unbounded, polytope, solver, output, maps, as_json):
-    """Write the adjacency graph of NET.npz's regions over the domain: one node per
+    """Write the adjacency graph of NET's regions over the domain: one node per
     region (pattern, witness, class and output at the witness, linear piece), one edge
     per shared facet (labelled with the neurons that flip), and per class the number
-    of connected components of its regions (enumerator/graph.py)."""
-    network = load_network(net)
-    domain = build_domain(network.n_inputs, box, unbounded, polytope)
+    of connected components of its regions (enumerator/graph.py).  --json prints a
+    summary (regions, edges, pieces, classes, components per class).
+    With --through or --origin/--directions, the graph of the regions on that slice
+    (witnesses, facet points and maps in slice coordinates; the graph's attributes
+    hold the slice)."""
+    import networkx as nx
+
+    from enumerator.files import atomic_output
+    from enumerator.graph import region_graph
+
+    full = load_network(net)
+    network, domain, sl = apply_slice(full, build_domain(full.n_inputs, box, unbounded, polytope))
     g = region_graph(network, all_regions(network, domain, solver), domain, backend=solver)
     to_json = output.lower().endswith(".json")
     plain = graph_for_export(g, json_ready=to_json, maps=maps)
     plain.graph.update(network=str(net), domain=domain.describe())
+    if sl is not None:  # GraphML holds scalars only: the slice as one JSON string there
+        meta = sl.to_metadata()
+        plain.graph.update(slice=meta if to_json else json.dumps(meta))
     with atomic_output(output) as tmp:
         if to_json:
             tmp.write_text(json.dumps(node_link(plain)))
         else:
             nx.write_graphml(plain, tmp)
     summary = graph_summary(g, plain.graph["pieces"])
+    where = "" if sl is None else f" on the {sl.describe()}"
     if as_json:
-        click.echo(json.dumps({"network": str(net), "domain": domain.describe(), "output": output, **summary}))
+        click.echo(json.dumps({"network": str(net), "domain": domain.describe(), "slice": None if sl is None else
+                               sl.to_metadata(), "output": output, **summary}))
     else:
         parts = ", ".join(f"class {c}: {k}" for c, k in summary["components"].items())
-        click.echo(f"wrote {output}: {summary['regions']} regions, {summary['edges']} facets shared, "
+        click.echo(f"wrote {output}: {summary['regions']} regions{where}, {summary['edges']} facets shared, "
                    f"{summary['pieces']} pieces; connected components {parts}")

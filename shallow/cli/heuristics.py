@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import click
 
-from enumerator.heuristics.builtin import BUILTIN_PLUGINS
-from enumerator.options import HEURISTIC_NAMES, Heuristics
-from enumerator.plugins import PluginError, discover_entry_points, load_heuristic_file
 from shallow.cli.options import command
 
 
@@ -19,6 +16,10 @@ def heuristics(heuristic_files):
     built-ins say whether they are on by default.  Loading installed plug-ins
     (entry point group relu_shallow.heuristics) and FILEs validates them: a broken one
     is a usage error naming it (exit 2)."""
+    from enumerator.heuristics.builtin import BUILTIN_PLUGINS
+    from enumerator.options import HEURISTIC_NAMES, Heuristics
+    from enumerator.plugins import PluginError, discover_entry_points, load_heuristic_file
+
     try:
         plugins = discover_entry_points() + [load_heuristic_file(path) for path in heuristic_files]
     except PluginError as exc:

@@ -1,4 +1,9 @@
-"""The ``relu-shallow`` command group: global options only; one module per verb."""
+"""The ``relu-shallow`` command group: global options only; one module per verb.
+
+Every command module imports only click and :mod:`shallow.cli.options` at the top and
+the library inside the command, so ``relu-shallow --help`` and any ``COMMAND --help``
+load neither numba, scipy nor networkx (``tests/test_cli_surface.py`` checks it).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from shallow.cli.demo import demo
 from shallow.cli.enumerate import enumerate_command
 from shallow.cli.exits import EPILOG
 from shallow.cli.explain import explain
+from shallow.cli.inspect_model import inspect_command
 from shallow.cli.export import export
 from shallow.cli.graph import graph
 from shallow.cli.heuristics import heuristics
@@ -38,6 +44,6 @@ def cli(ctx, verbose):
 
 
 for command in (count, convert, verify_command, export, compress, demo, ablate, heuristics, graph, explain, plot, rules,
-                batch, enumerate_command):
+                batch, enumerate_command, inspect_command):
     cli.add_command(command)
 verify_command.name = "verify"

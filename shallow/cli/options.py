@@ -1,6 +1,12 @@
 """Arguments shared by several commands, defined once (after rasterio's rio/options.py),
-plus what every command does the same way: output-path checks, Ctrl-C handling, and
-turning library errors into one line and a documented exit code (:mod:`shallow.cli.exits`)."""
+plus what every command does the same way: ``--help`` headings, output-path checks,
+Ctrl-C handling, and turning library errors into one line and a documented exit code
+(:mod:`shallow.cli.exits`).
+
+Only light modules are imported here (click, and the name lists the option choices
+need); the search, scipy, numba and networkx are imported inside the functions that
+use them, so ``relu-shallow --help`` starts fast.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +21,49 @@ import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
-from enumerator import Box, Heuristics, ReLUNetwork, Unbounded, load_polytope, loaders
-from enumerator.domain import Domain, DomainError
-from enumerator.files import OutputPathError, check_output, npz_path
 from enumerator.loaders import FORMATS
 from enumerator.options import HEURISTIC_NAMES, ORDER_NAMES
-from enumerator.plugins import HeuristicRegistry, PluginError, discover_entry_points, load_heuristic_file
 from shallow.cli import exits
-from shallow.cli.diagnose import input_hints
 from solvers import BACKENDS
+
+#: ``--help`` headings, in the order they are shown; options without one come last, under
+#: "Other options".
+HEADINGS = ("Network", "Domain", "Search", "Heuristics", "Limits and checkpoints", "Parallel", "Output")
+
+
+class Option(click.Option):
+    """A ``click.Option`` listed under ``heading`` (one of :data:`HEADINGS`) in ``--help``."""
+
+    def __init__(self, *args, heading: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.heading = heading
+
+
+def option(*param_decls: str, heading: str, **attrs):
+    """``click.option`` whose ``--help`` entry goes under ``heading`` (:data:`HEADINGS`)."""
+    if heading not in HEADINGS:
+        raise ValueError(f"unknown --help heading '{heading}' (choose from {', '.join(HEADINGS)})")
+    return click.option(*param_decls, cls=Option, heading=heading, **attrs)
+
+
+class Command(click.Command):
+    """A command whose ``--help`` lists its options under the :data:`HEADINGS`, then
+    the others (``--help`` among them) under "Other options"."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        sections: dict[str | None, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None and not isinstance(param, click.Argument):
+                sections.setdefault(getattr(param, "heading", None), []).append(record)
+        for title in HEADINGS:
+            if title in sections:
+                with formatter.section(title):
+                    formatter.write_dl(sections[title])
+        if None in sections:
+            with formatter.section("Other options" if len(sections) > 1 else "Options"):
+                formatter.write_dl(sections[None])
 
 
 class FiniteFloat(click.ParamType):
@@ -83,9 +121,9 @@ def default_max_memory() -> int:
 
 
 
-def command(short_help: str):
-    """``click.command`` with the exit-code epilog every command shows in ``--help``."""
-    return click.command(short_help=short_help, epilog=exits.EPILOG)
+def command(short_help: str, name: str | None = None):
+    """A :class:`Command` with the exit-code epilog every command shows in ``--help``."""
+    return click.command(name, cls=Command, short_help=short_help, epilog=exits.EPILOG)
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value):
@@ -97,73 +135,81 @@ def _remember(ctx: click.Context, param: click.Parameter, value):
 def network_argument(f):
     """``NET``: path of a deep network (any format of :mod:`enumerator.loaders`), with
     ``--format`` and ``--arch`` read by :func:`load_network`."""
-    f = click.option("--arch", default=None, metavar="SPEC", expose_value=False, callback=_remember,
-                     help="Architecture of a state dict / safetensors NET, e.g. 4-8-8-1 or 2-16-r32-r32-1 "
-                          "(rH: residual block of H neurons; rH:D: with a projection to D). "
-                          "Default: inferred (a ReLU after every Linear but the last).")(f)
-    f = click.option("--format", "net_format", type=click.Choice(list(FORMATS)), default=None,
-                     expose_value=False, callback=_remember,
-                     help="Format of NET (default: from its suffix: .npz, .pt/.pth/.bin state dict, "
-                          ".pt2 torch.export, .onnx, .skops, .safetensors).")(f)
+    f = option("--arch", heading="Network", default=None, metavar="SPEC", expose_value=False, callback=_remember,
+               help="Architecture of a state dict / safetensors NET, e.g. 4-8-8-1 or 2-l16-r32-relu-r32-1 "
+                    "(W: Linear + ReLU; lW: Linear without ReLU; rH: residual block of H neurons; rH:D: "
+                    "with a projection to D; relu: a ReLU). Default: the file's 'arch' entry, else a plain "
+                    "chain where the key names make it unambiguous (an nn.Sequential), else refused.")(f)
+    f = option("--format", "net_format", heading="Network", type=click.Choice(list(FORMATS)), default=None,
+               expose_value=False, callback=_remember,
+               help="Format of NET (default: from its suffix: .npz, .pt/.pth/.bin state dict, "
+                    ".pt2 torch.export, .onnx, .skops, .safetensors).")(f)
     return click.argument("net", metavar="NET", type=click.Path(dir_okay=False))(f)
 
 
 def domain_options(f):
     """``--box LO HI | --unbounded | --polytope FILE``; see :func:`build_domain`."""
-    f = click.option("--polytope", type=click.Path(dir_okay=False), default=None,
-                     help="Domain {x : A x <= b} from an .npz with arrays A and b.")(f)
-    f = click.option("--unbounded", is_flag=True, help="Domain R^n.")(f)
-    f = click.option("--box", nargs=2, type=FiniteFloat(), default=None, metavar="LO HI",
-                     help="Domain [LO, HI]^n (default: [-1, 1]^n).")(f)
+    f = option("--polytope", heading="Domain", type=click.Path(dir_okay=False), default=None,
+               help="Domain {x : A x <= b} from an .npz with arrays A and b.")(f)
+    f = option("--unbounded", heading="Domain", is_flag=True, help="Domain R^n.")(f)
+    f = option("--box", heading="Domain", nargs=2, type=FiniteFloat(), default=None, metavar="LO HI",
+               help="Domain [LO, HI]^n (default: [-1, 1]^n).")(f)
     return f
 
 
 def solver_option(f):
     """``--solver NAME``: the LP backend of every enumeration the command runs."""
-    return click.option("--solver", type=click.Choice(list(BACKENDS)), default="highs", show_default=True,
-                        help="LP backend.")(f)
+    return option("--solver", heading="Search", type=click.Choice(list(BACKENDS)), default="highs",
+                  show_default=True, help="LP backend.")(f)
 
 
 def time_limit_option(f):
     """``--time-limit SECONDS`` (finite, > 0)."""
-    return click.option("--time-limit", type=FiniteFloat(min=0, min_open=True), default=None,
-                        metavar="SECONDS", help="Stop after this long (checked between LPs); "
-                        "the result is marked incomplete (exit 3).")(f)
+    return option("--time-limit", heading="Limits and checkpoints", type=FiniteFloat(min=0, min_open=True),
+                  default=None, metavar="SECONDS", help="Stop after this long (checked between LPs); "
+                  "the result is marked incomplete (exit 3).")(f)
+
+
+def json_option(f):
+    """``--json``: print one JSON object instead of the text report."""
+    return option("--json", "as_json", heading="Output", is_flag=True, help="Print one JSON object.")(f)
 
 
 def heuristic_options(f):
     """``--heuristic-file``, ``--order`` and ``--check-heuristics``, read by
     :func:`build_heuristics` and :func:`heuristic_settings` (commands need not pass them)."""
-    f = click.option("--check-heuristics", "check_heuristics", is_flag=True, expose_value=False,
-                     callback=_remember, help="Re-decide every heuristic decision by LP and stop with an error "
-                     "on a wrong one (runs the LP search; slower).")(f)
-    f = click.option("--order", "order", type=click.Choice(ORDER_NAMES), default="given", show_default=True,
-                     expose_value=False, callback=_remember,
-                     help="Branching order within a layer (orders other than 'given' run the LP search).")(f)
-    return click.option("--heuristic-file", "heuristic_files", multiple=True, type=click.Path(dir_okay=False),
-                        expose_value=False, callback=_remember, metavar="FILE.py",
-                        help="Load a heuristic plug-in from a Python file and switch it on (repeatable; "
-                        "see enumerator/hookspec.py).")(f)
+    f = option("--check-heuristics", "check_heuristics", heading="Heuristics", is_flag=True, expose_value=False,
+               callback=_remember, help="Re-decide every heuristic decision by LP and stop with an error "
+               "on a wrong one (runs the LP search; slower).")(f)
+    f = option("--order", "order", heading="Heuristics", type=click.Choice(ORDER_NAMES), default="given",
+               show_default=True, expose_value=False, callback=_remember,
+               help="Branching order within a layer (orders other than 'given' run the LP search).")(f)
+    return option("--heuristic-file", "heuristic_files", heading="Heuristics", multiple=True,
+                  type=click.Path(dir_okay=False), expose_value=False, callback=_remember, metavar="FILE.py",
+                  help="Load a heuristic plug-in from a Python file and switch it on (repeatable; "
+                  "see enumerator/hookspec.py; runs the LP search).")(f)
 
 
 def search_options(f):
     """``--solver``, ``--heuristic`` / ``--no-heuristic``, :func:`heuristic_options`,
     ``--max-regions``, ``--time-limit``."""
     f = time_limit_option(f)
-    f = click.option("--max-regions", type=click.IntRange(min=0), default=None,
-                     help="Stop after this many regions; the result is marked incomplete (exit 3).")(f)
+    f = option("--max-regions", heading="Limits and checkpoints", type=click.IntRange(min=0), default=None,
+               help="Stop after this many regions; the result is marked incomplete (exit 3).")(f)
     f = heuristic_options(f)
-    f = click.option("--no-heuristic", "disabled", multiple=True, type=click.Choice(HEURISTIC_NAMES),
-                     help="Switch a pruning heuristic off (repeatable; for ablations).")(f)
-    f = click.option("--heuristic", "enabled", multiple=True, metavar="NAME",
-                     help="Switch a pruning heuristic on: a built-in (" + ", ".join(HEURISTIC_NAMES) + "; mirror "
-                     "is off by default) or an installed plug-in (entry point group relu_shallow.heuristics). "
-                     "Repeatable.")(f)
+    f = option("--no-heuristic", "disabled", heading="Heuristics", multiple=True, type=click.Choice(HEURISTIC_NAMES),
+               help="Switch a pruning heuristic off (repeatable; for ablations).")(f)
+    f = option("--heuristic", "enabled", heading="Heuristics", multiple=True, metavar="NAME",
+               help="Switch a pruning heuristic on: a built-in (" + ", ".join(HEURISTIC_NAMES) + "; mirror "
+               "is off by default), an installed plug-in (entry point group relu_shallow.heuristics) or a "
+               "--heuristic-file plug-in. Repeatable.")(f)
     return solver_option(f)
 
 
-def build_domain(n: int, box, unbounded: bool, polytope) -> Domain:
-    """The domain chosen on the command line for a network with ``n`` inputs."""
+def build_domain(n: int, box, unbounded: bool, polytope):
+    """The :class:`Domain` chosen on the command line for a network with ``n`` inputs."""
+    from enumerator.domain import Box, DomainError, Unbounded, load_polytope
+
     chosen = [name for name, value in (("--box", box), ("--unbounded", unbounded), ("--polytope", polytope))
               if value]
     if len(chosen) > 1:
@@ -171,7 +217,7 @@ def build_domain(n: int, box, unbounded: bool, polytope) -> Domain:
     if unbounded:
         return Unbounded(n)
     if polytope:
-        domain: Domain = load_polytope(polytope)
+        domain = load_polytope(polytope)
         domain.check_dimension(n)
         return domain
     lo, hi = box if box else (-1.0, 1.0)
@@ -181,29 +227,38 @@ def build_domain(n: int, box, unbounded: bool, polytope) -> Domain:
         raise click.BadParameter(str(exc), param_hint="'--box'") from None
 
 
-def build_heuristics(enabled, disabled) -> Heuristics:
-    """Default heuristics with the named ones switched on / off, the ``--order`` and
-    the plug-ins named by ``--heuristic`` (installed ones) and ``--heuristic-file``.
-    Usage error (exit 2) for an unknown name or a plug-in that fails to load."""
+def build_heuristics(enabled, disabled):
+    """Default :class:`Heuristics` with the named ones switched on / off, the ``--order``
+    and the plug-ins: every ``--heuristic-file`` (switched on by loading it; naming it
+    with ``--heuristic`` too is allowed, in either order) and the installed ones named by
+    ``--heuristic``.  Usage error (exit 2) for an unknown name or a plug-in that fails
+    to load."""
+    from enumerator.options import Heuristics
+    from enumerator.plugins import HeuristicRegistry, PluginError, discover_entry_points, load_heuristic_file
+    from solvers.errors import ReluShallowError
+
     both = set(enabled) & set(disabled)
     if both:
         raise click.UsageError(f"heuristic {sorted(both)[0]} is both switched on and off")
     meta = _meta()
-    named = [name for name in enabled if name not in HEURISTIC_NAMES]
     try:
+        files = [load_heuristic_file(path) for path in meta.get("relu_shallow.heuristic_files", ())]
+        from_files = {p.name for p in files}
+        named = [name for name in enabled if name not in HEURISTIC_NAMES and name not in from_files]
         installed = {p.name: p for p in discover_entry_points()} if named else {}
         registry = HeuristicRegistry()
+        for plugin in files:
+            registry = registry.register(plugin)
         for name in named:
             if name not in installed:
                 raise PluginError(f"unknown heuristic '{name}' (built-ins: {', '.join(HEURISTIC_NAMES)}; "
-                                  f"installed plug-ins: {', '.join(installed) or 'none'})")
+                                  f"installed plug-ins: {', '.join(installed) or 'none'}; "
+                                  f"--heuristic-file plug-ins: {', '.join(sorted(from_files)) or 'none'})")
             registry = registry.register(installed[name])
-        for path in meta.get("relu_shallow.heuristic_files", ()):
-            registry = registry.register(load_heuristic_file(path))
         return dataclasses.replace(Heuristics(), **{name: True for name in enabled if name in HEURISTIC_NAMES},
                                    **{name: False for name in disabled},
                                    order=meta.get("relu_shallow.order") or "given", plugins=registry)
-    except (PluginError, ValueError) as exc:
+    except ReluShallowError as exc:  # a plug-in that fails to load, or is named like a built-in
         raise click.UsageError(str(exc)) from None
 
 
@@ -219,19 +274,22 @@ def _meta() -> dict:
     return ctx.meta if ctx is not None else {}
 
 
-def load_network(path: str) -> ReLUNetwork:
-    """The network at ``path``, in the ``--format`` / ``--arch`` of the running command
-    (errors surface as :class:`NetworkError`)."""
-    ctx = click.get_current_context(silent=True)
-    meta = ctx.meta if ctx is not None else {}
-    return loaders.load_network(path, format=meta.get("relu_shallow.net_format"),
-                                arch=meta.get("relu_shallow.arch"))
+def load_network(path: str):
+    """The :class:`ReLUNetwork` at ``path``, in the ``--format`` / ``--arch`` of the
+    running command (:func:`enumerator.models.as_network`; errors surface as
+    :class:`NetworkError`)."""
+    from enumerator.models import as_network
+
+    meta = _meta()
+    return as_network(path, format=meta.get("relu_shallow.net_format"), arch=meta.get("relu_shallow.arch"))
 
 
 def output_path(path, inputs, option: str = "--output", npz: bool = False) -> Path:
     """Check an output path before any work (:func:`enumerator.files.check_output`);
     with ``npz``, the path gets the ``.npz`` suffix numpy would add.  Usage error (exit
     2) if it is an input or cannot be written."""
+    from enumerator.files import OutputPathError, check_output, npz_path
+
     target = npz_path(path) if npz else Path(path)
     try:
         return check_output(target, inputs, option=option)
@@ -286,16 +344,22 @@ def finish(code: int) -> None:
 
 
 def library_errors(f):
-    """Turn every error into one clear line on stderr and a documented exit code:
-    input and library errors exit 1 (with a hint at the cause when the search failed
-    on a numerically hostile input), a Ctrl-C that was not handled earlier exits 130,
-    anything unexpected exits 1 as "internal error" (``-v`` shows the traceback)."""
-    from enumerator import DomainError, EnumerationError, NetworkError
-    from shallow.network import InfinityConflict
-    from solvers import SolverError
+    """Turn errors into one clear line on stderr and a documented exit code.
+
+    * every error the library raises on purpose (:class:`ReluShallowError`) and an
+      ``OSError`` (a file that cannot be read or written) exits 1 -- 3 for an
+      :class:`IncompleteConversion` -- with, after a failed search or an evaluation
+      conflict, a hint at what in the input is likely at fault
+      (:func:`shallow.cli.diagnose.input_hints`); numpy's ``FloatingPointError`` and
+      ``OverflowError`` on a numerically hostile input count as such failures;
+    * a Ctrl-C that was not handled earlier exits 130;
+    * anything else is a bug: "internal error" (exit 1), and with ``-v`` its traceback.
+    """
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
+        from solvers.errors import ReluShallowError
+
         try:
             return f(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
@@ -303,15 +367,14 @@ def library_errors(f):
         except KeyboardInterrupt:
             click.echo("aborted (Ctrl-C); nothing written", err=True)
             sys.exit(exits.ABORTED)
-        except (EnumerationError, SolverError, InfinityConflict, FloatingPointError, OverflowError) as exc:
-            ctx = click.get_current_context(silent=True)
-            network, domain = ctx.meta.get("relu_shallow.inputs", (None, None)) if ctx else (None, None)
-            hints = input_hints(network, domain) if network is not None else []
-            message = f"{exc}" + (f" -- likely cause: {'; '.join(hints)}" if hints else "")
-            raise click.ClickException(message) from None
-        except (NetworkError, DomainError, ValueError, OSError) as exc:  # noqa: B014
+        except (ReluShallowError, FloatingPointError, OverflowError) as exc:
+            raise _one_line(exc) from None
+        except OSError as exc:
             raise click.ClickException(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 -- the last resort: one line, never a traceback
+        except MemoryError as exc:
+            raise click.ClickException(f"out of memory{': ' + str(exc) if str(exc) else ''} (the input needs more "
+                                       "memory than is available)") from None
+        except Exception as exc:  # noqa: BLE001 -- a bug: one line, the traceback with -v
             ctx = click.get_current_context(silent=True)
             if ctx is not None and ctx.find_root().meta.get("relu_shallow.verbose"):
                 raise
@@ -321,9 +384,33 @@ def library_errors(f):
     return wrapper
 
 
+class IncompleteRun(click.ClickException):
+    """A limit or a first Ctrl-C ended the run; nothing was written (exit 3)."""
+
+    exit_code = exits.INCOMPLETE
+
+
+def _one_line(exc: Exception) -> click.ClickException:
+    """The ClickException of a library error (:func:`library_errors`)."""
+    from shallow.conversion import IncompleteConversion
+
+    if isinstance(exc, IncompleteConversion):
+        return IncompleteRun(str(exc))
+    message = str(exc)
+    if isinstance(exc, (RuntimeError, ArithmeticError)):  # a failed search or evaluation: say what may cause it
+        from shallow.cli.diagnose import input_hints
+
+        network, domain = _meta().get("relu_shallow.inputs", (None, None))
+        hints = input_hints(network, domain) if network is not None else []
+        message += f" -- likely cause: {'; '.join(hints)}" if hints else ""
+    return click.ClickException(message)
+
+
 def with_progress(items, show: bool = True, desc: str = "regions", unit: str = " patterns"):
     """Yield ``items``, counting them on a stderr progress bar that appears after one
     second, on a terminal only."""
+    from tqdm import tqdm
+
     with tqdm(desc=desc, unit=unit, delay=1.0, file=sys.stderr, disable=None if show else True,
               leave=False) as bar:
         for item in items:

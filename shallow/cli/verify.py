@@ -6,13 +6,10 @@ import json
 import sys
 
 import click
-import numpy as np
-from tqdm import tqdm
 
 from shallow.cli import exits
-from shallow.cli.options import Interrupts, command, finish, library_errors, load_network, network_argument
-from shallow.io import load_shallow
-from shallow.verify import MismatchError, verify
+from shallow.cli.options import Interrupts, command, finish, json_option, library_errors, load_network, \
+    network_argument
 
 
 class WithProgress:
@@ -26,6 +23,9 @@ class WithProgress:
         return getattr(self._shallow, name)
 
     def __call__(self, X):
+        import numpy as np
+        from tqdm import tqdm
+
         X = np.atleast_2d(np.asarray(X, dtype=float))
         parts = []
         with tqdm(total=len(X), desc="verify", unit=" probes", delay=1.0, file=sys.stderr, disable=None,
@@ -57,13 +57,17 @@ def print_report(report, as_json: bool) -> None:
               help="Random probes (plus about half as many boundary walks).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--sampled", is_flag=True,
-              help="Skip enumerating NET.npz: no probe in every region (fast, may miss a small region).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (probes, max_abs_error, passed).")
+              help="Skip enumerating NET: no probe in every region (fast, may miss a small region).")
+@json_option
 @library_errors
 def verify_command(net, shallow_path, samples, seed, sampled, as_json):
-    """Compare SHALLOW.npz with NET.npz on points of the domain recorded in SHALLOW.npz:
-    an interior point of every region (from an enumeration of NET.npz), random,
-    boundary, corner and 1-ulp points.  Exits 1 on FAIL, 3 if Ctrl-C stopped it (no verdict)."""
+    """Compare SHALLOW.npz with NET on points of the domain recorded in SHALLOW.npz:
+    an interior point of every region (from an enumeration of NET), random,
+    boundary, corner and 1-ulp points.  Exits 1 on FAIL, 3 if Ctrl-C stopped it (no verdict).
+    --json prints probes, max_abs_error, passed and the rest of the report."""
+    from shallow.io import load_shallow
+    from shallow.verify import MismatchError, verify
+
     network = load_network(net)
     shallow = load_shallow(shallow_path)
     interrupts = Interrupts()
