@@ -4,15 +4,17 @@ Nodes are the full-dimensional regions (indices into the list given); an edge jo
 two regions whose closures share a facet, an (n-1)-dimensional face, inside the
 domain.
 
-How an edge is decided (exact up to the stated tolerances).  For region ``s`` and
-each of its cutting rows ``j`` (:func:`enumerator.polytope.region_halfspaces`), one
-max-slack LP (:func:`facet`) holds row ``j`` (and every row of ``s`` on the same
-hyperplane ``H_j``) as an equality, restricts every other row, domain rows included,
-to ``H_j`` and gives it the slack ``t`` there: ``t`` is the radius of the largest
-(n-1)-ball of ``H_j`` inside the face (a thin region's parallel wall does not shrink
-it).  The face is a facet iff ``t > facet_slack``.
+The facet LP (the reference).  For region ``s`` and each of its cutting rows ``j``
+(:func:`enumerator.polytope.region_halfspaces`), one max-slack LP (:func:`facet`)
+holds row ``j`` (and every row of ``s`` on the same hyperplane ``H_j``) as an
+equality, restricts every other row, domain rows included, to ``H_j`` and gives it the
+slack ``t`` there: ``t`` is the radius of the largest (n-1)-ball of ``H_j`` inside the
+face (a thin region's parallel wall does not shrink it).  The face is a facet iff
+``t > facet_slack``.  Where a domain row lies on ``H_j`` (a neuron's hyperplane on a
+face of the box or polytope, e.g. ``relu(x0)`` on ``[0, 1]^2``) the face is the
+domain's boundary: no facet, no edge, no error.
 
-The region across that facet is unique and is found by its pattern, not by flipping
+The region across a facet is unique and is found by its pattern, not by flipping
 one bit blindly.  On the hyperplane ``H_j`` neuron ``j`` outputs 0 in either state, so
 every later pre-activation is continuous across ``H_j``: the neighbour's rows agree
 with ``s``'s on ``H_j``.  Every row that does not vanish on ``H_j`` keeps its state (a
@@ -25,8 +27,38 @@ neighbour is looked up among the regions; a missing neighbour is an error (the r
 list is incomplete, or the neighbour is thinner than the LP tolerance), never a
 silently dropped edge.  Each facet is decided once: the reverse pair is marked done.
 
+The lookup method (``GraphOptions.method = "lookup"``, the default) decides the same
+edges with few LPs, all regions at once (vectorised):
+
+1. *Who is across.*  Where no other row of ``j``'s layer or a later one is within
+   ``_NEAR`` of ``H_j`` (nor zero), only bit ``j`` flips; the neighbour's pattern is
+   looked up by a 64-bit Zobrist key (XOR of a random word per active neuron, checked
+   against the full pattern).  Otherwise (duplicates, vanishing neurons, a domain row
+   on or near ``H_j``) the candidate goes to the reference path above.
+2. *No neighbour.*  The region list is complete (the contract), so ``j`` is not a
+   facet; where the foot of the region's witness on ``H_j`` already certifies a facet
+   (next item) the list is not complete and :class:`GraphError` is raised.
+3. *A neighbour.*  The face is a facet if a point of ``H_j`` clears every other row,
+   restricted to ``H_j``, by more than ``2 facet_slack`` (a lower bound on the LP's
+   ``t``).  Tried: the feet of both witnesses on ``H_j``, their midpoint, where the
+   segment between the witnesses crosses ``H_j``, then a relaxation search
+   (:func:`_ascend`).  The face is the same set seen from either side, so one
+   certificate serves both.  Where none succeeds, the facet LP decides.
+
+So every edge the lookup method reports is certified (or decided by the facet LP), and
+every edge it leaves out has no neighbour in the complete region list or was refused
+by the facet LP.  ``tests/test_graph_domain_faces.py`` and
+``experiments/bench_graph.py`` check that both methods give the same graph.
+
 ``pieces`` joins adjacent regions whose affine maps are equal: ``max |[C d] - [C' d']|
 <= map_rtol * max(1, max |[C d]|, max |[C' d']|)``.
+
+Classes (:func:`predicted_class`): the class of a region is the argmax of its output
+at its witness (one output: 1 iff ``> 0``).  :func:`class_components` counts, per class,
+the connected components of its regions joined across shared facets: the zeroth Betti
+number of the class's decision region *at region resolution*.  It is exact when no
+decision boundary (``f_a = f_b``, or ``f = 0``) passes through the interior of a
+region; where one does, the region is counted wholly in its witness's class.
 """
 
 from __future__ import annotations
@@ -38,13 +70,13 @@ import numpy as np
 
 from enumerator.domain import Box, Domain
 from enumerator.network import ReLUNetwork
-from enumerator.polytope import Halfspaces, max_slack, region_halfspaces
+from enumerator.polytope import Halfspaces, domain_halfspaces, max_slack, region_halfspaces
 from enumerator.region import Region, pack_pattern
 from enumerator.search import EnumerationError
 from solvers.tolerances import DEFAULT_TOLERANCES, Tolerances
 
-__all__ = ["GraphOptions", "GraphError", "facet", "region_graph", "pattern_across", "same_map", "pieces",
-           "count_pieces"]
+__all__ = ["GraphOptions", "GraphError", "facet", "region_graph", "pattern_across", "same_map", "same_maps", "pieces",
+           "count_pieces", "region_output", "predicted_class", "class_components"]
 
 
 class GraphError(EnumerationError):
@@ -65,18 +97,33 @@ class GraphOptions:
         this (relative to the row's size).
     map_rtol : float
         Relative tolerance of "equal affine maps" (see the module docstring).
+    method : str
+        ``"lookup"`` (default): the neighbour's pattern is looked up first and cheap
+        certificates decide most facets; ``"lp"``: one facet LP per candidate (the
+        reference).  Both give the same edges (module docstring).
     """
 
     facet_slack: float = 1e-7
     coincide: float = 1e-9
     map_rtol: float = 1e-9
+    method: str = "lookup"
 
 
 def same_map(a: Region, b: Region, rtol: float) -> bool:
     """True iff the affine maps of ``a`` and ``b`` agree within the relative ``rtol``."""
-    Ma, Mb = np.hstack([a.C, a.d[:, None]]), np.hstack([b.C, b.d[:, None]])
-    scale = max(1.0, float(np.max(np.abs(Ma))), float(np.max(np.abs(Mb))))
-    return bool(np.max(np.abs(Ma - Mb)) <= rtol * scale)
+    return bool(same_maps([a, b], np.array([0]), np.array([1]), rtol)[0])
+
+
+def same_maps(regions, u: np.ndarray, v: np.ndarray, rtol: float, chunk: int = 65536) -> np.ndarray:
+    """Bool per pair ``(u[k], v[k])`` of indices into ``regions``: :func:`same_map`."""
+    maps = np.stack([np.hstack([r.C, r.d[:, None]]) for r in regions]).reshape(len(regions), -1)
+    top = np.max(np.abs(maps), axis=1)
+    out = np.empty(len(u), dtype=bool)
+    for a in range(0, len(u), chunk):
+        uu, vv = u[a:a + chunk], v[a:a + chunk]
+        scale = np.maximum(1.0, np.maximum(top[uu], top[vv]))
+        out[a:a + chunk] = np.max(np.abs(maps[uu] - maps[vv]), axis=1) <= rtol * scale
+    return out
 
 
 def _unit_row(a: np.ndarray, c: float) -> tuple[np.ndarray, float]:
@@ -135,8 +182,10 @@ def facet(hs: Halfspaces, row: int, options: GraphOptions = GraphOptions(), back
     (n-1)-ball of ``H`` inside the face: the face's own size, not its distance to a
     parallel wall of a thin region.  Rows parallel to ``H`` are constant on it: on ``H``
     itself they are the neuron rows listed in ``same`` (``row`` included), otherwise
-    they must hold (else the face is empty, ``t = -inf``) and drop out.  The face is a
-    facet iff ``t > options.facet_slack``; ``point`` is then in its relative interior.
+    they must hold (else the face is empty, ``t = -inf``) and drop out.  Where a domain
+    row lies on ``H`` (same orientation; the opposite one leaves no region) the face is
+    part of the domain's boundary: no facet, ``t = -inf``.  The face is a facet iff
+    ``t > options.facet_slack``; ``point`` is then in its relative interior.
 
     ``hint`` (a point of the region, e.g. its witness) is a certificate that may skip
     the LP: if its orthogonal projection onto ``H`` clears every restricted row by more
@@ -151,6 +200,8 @@ def facet(hs: Halfspaces, row: int, options: GraphOptions = GraphOptions(), back
     on_h = parallel & (np.abs(off) <= options.coincide * (1.0 + abs(h)))
     same = [int(k) for k in np.flatnonzero(on_h & (along > 0) & (hs.neuron >= 0))]
     if np.any(parallel & ~on_h & (off < 0)) or np.any(on_h & (along < 0)):
+        return -np.inf, None, same
+    if np.any(on_h & (hs.neuron < 0)):  # H lies on a face of the domain: a boundary, not a facet
         return -np.inf, None, same
     keep = ~parallel
     if hint is not None:
@@ -179,25 +230,24 @@ def region_graph(network: ReLUNetwork, regions, domain: Domain | None = None, *,
         Default ``[-1, 1]^n``.
     backend : str
         LP backend of the facet LPs.
+    options : GraphOptions
+        Tolerances and the method (``"lookup"``, the default, or ``"lp"``; module
+        docstring).
 
     Returns
     -------
     networkx.Graph
         Node ``i`` (the index into the full-dimensional regions, in the given order)
         has attributes ``region`` (the Region) and ``facets`` (sorted neuron indices
-        of its facet rows).  Edge attributes: ``neurons`` (sorted tuple of the neurons
-        that flip across it), ``point`` (a relative-interior point of the shared
-        facet) and ``same_map`` (bool).
+        of its facet rows, domain faces excluded).  Edge attributes: ``neurons``
+        (sorted tuple of the neurons that flip across it), ``point`` (a
+        relative-interior point of the shared facet) and ``same_map`` (bool).
 
     Raises
     ------
     GraphError
-        If the region across a facet is not in ``regions``.
-
-    Notes
-    -----
-    One LP per facet candidate: at most ``sum_s K_s`` LPs, about half of that since
-    each facet is decided from one side.
+        If the region across a facet is not in ``regions`` (always detected by the
+        ``"lp"`` method; by ``"lookup"`` wherever a cheap certificate proves the facet).
 
     Examples
     --------
@@ -209,39 +259,270 @@ def region_graph(network: ReLUNetwork, regions, domain: Domain | None = None, *,
     >>> g.number_of_nodes(), g.number_of_edges(), sorted(d for _, d in g.degree())
     (4, 4, [2, 2, 2, 2])
     """
+    if options.method not in ("lookup", "lp"):
+        raise ValueError(f"unknown graph method {options.method!r} (expected 'lookup' or 'lp')")
     domain = domain or Box.cube(network.n_inputs)
     regions = [r for r in regions if r.full_dimensional]
-    index = {r.pattern: i for i, r in enumerate(regions)}
-    graph = nx.Graph()
-    facets: dict[int, set[int]] = {i: set() for i in range(len(regions))}
-    done: set[tuple[int, int]] = set()
-    for i, region in enumerate(regions):
-        hs = region_halfspaces(region, domain)
+    build = _Builder(network, regions, domain, options, backend, tolerances)
+    if options.method == "lp":
+        for i in range(len(regions)):
+            build.region_by_lp(i)
+    else:
+        build.by_lookup()
+    return build.graph()
+
+
+class _Builder:
+    """The edges of :func:`region_graph`, region by region (module docstring)."""
+
+    def __init__(self, network, regions, domain, options, backend, tolerances):
+        self.network, self.regions, self.domain = network, regions, domain
+        self.options, self.backend, self.tolerances = options, backend, tolerances
+        self.index = {r.pattern: i for i, r in enumerate(regions)}
+        self.facets: list[set[int]] = [set() for _ in regions]
+        self.done: list[set[int]] = [set() for _ in regions]
+        self.edges: list[tuple[int, int, tuple[int, ...], np.ndarray]] = []
+        self.layer = np.repeat(np.arange(len(network.widths)), network.widths)
+
+    def missing(self, i: int, j: int, across: np.ndarray) -> GraphError:
+        bits = "".join("1" if b else "0" for b in across)
+        return GraphError(f"region {i}: no region across the facet on neuron {j} (pattern {bits}); "
+                          "the region list is incomplete or the neighbour is thinner than the LP tolerance")
+
+    def add(self, i: int, other: int, flipped: tuple[int, ...], point: np.ndarray, same_rows) -> None:
+        """Record the facet of region ``i`` whose far side is region ``other`` (the
+        neurons ``flipped`` change state across it)."""
+        self.edges.append((i, other, flipped, point))
+        self.done[other].update(flipped)
+        self.facets[other].update(flipped)
+        self.done[i].update(same_rows)
+        self.facets[i].update(same_rows)
+
+    def decide_by_lp(self, i: int, hs: Halfspaces, row: int, across: np.ndarray | None = None,
+                     other: int | None = None) -> None:
+        """The facet LP's decision on row ``row`` of region ``i`` (the reference path)."""
+        region, opt = self.regions[i], self.options
+        j = int(hs.neuron[row])
+        t, point, same = facet(hs, row, opt, self.backend, self.tolerances, hint=region.witness)
+        same_rows = [int(hs.neuron[k]) for k in same]
+        if not t > opt.facet_slack:
+            self.done[i].update(same_rows)
+            return
+        if across is None:
+            across = pattern_across(self.network, region.states, j, opt)
+            other = self.index.get(pack_pattern(across))
+        if other is None:
+            raise self.missing(i, j, across)
+        self.add(i, other, tuple(int(k) for k in np.flatnonzero(across != region.states)), point, same_rows)
+
+    def region_by_lp(self, i: int) -> None:
+        hs = region_halfspaces(self.regions[i], self.domain)
         for row, j in enumerate(hs.neuron):
-            if j < 0 or (i, int(j)) in done:
-                continue
-            t, point, same = facet(hs, row, options, backend, tolerances, hint=region.witness)
-            if not t > options.facet_slack:
-                continue
-            across = pattern_across(network, region.states, int(j), options)
-            other = index.get(pack_pattern(across))
-            if other is None:
-                bits = "".join("1" if b else "0" for b in across)
-                raise GraphError(f"region {i}: no region across the facet on neuron {j} (pattern {bits}); "
-                                 "the region list is incomplete or the neighbour is thinner than the LP tolerance")
-            flipped = tuple(int(k) for k in np.flatnonzero(across != region.states))
-            graph.add_edge(i, other, neurons=flipped, point=point,
-                           same_map=same_map(region, regions[other], options.map_rtol))
-            for k in flipped:
-                done.add((other, k))
-                facets[other].add(k)
-            for k in same:
-                if hs.neuron[k] >= 0:
-                    done.add((i, int(hs.neuron[k])))
-                    facets[i].add(int(hs.neuron[k]))
-    for i, region in enumerate(regions):
-        graph.add_node(i, region=region, facets=tuple(sorted(facets[i])))
-    return graph
+            if j >= 0 and int(j) not in self.done[i]:
+                self.decide_by_lp(i, hs, row)
+
+    def by_lookup(self, chunk: int = 8192) -> None:
+        """Every facet by pattern lookup and certificates, the rest by the reference path
+        (module docstring)."""
+        regions, opt = self.regions, self.options
+        if not regions:
+            return
+        S = np.stack([r.states for r in regions])
+        words = _zobrist_words(S.shape[1])
+        keys = np.bitwise_xor.reduce(np.where(S, words, np.uint64(0)), axis=1)
+        if len(np.unique(keys)) < len(keys):  # a 64-bit collision: the reference path instead
+            for i in range(len(regions)):
+                self.region_by_lp(i)
+            return
+        order = np.argsort(keys)
+        sorted_keys = keys[order]
+        A = np.stack([r.A for r in regions])
+        c = np.stack([r.c for r in regions])
+        W = np.stack([r.witness for r in regions])
+        norms = np.linalg.norm(A, axis=2)
+        valid = np.stack([r.cuts for r in regions]) & (norms > 0)
+        r_all, j_all = np.nonzero(valid)
+        if not len(r_all):  # no cutting row anywhere: one region, no facet
+            return
+        R, N = S.shape
+        found_keys, found_from, found_points, open_keys, blocked = [], [], [], [], []
+        for a in range(0, len(r_all), chunk):
+            r, j = r_all[a:a + chunk], j_all[a:a + chunk]
+            want = keys[r] ^ words[j]
+            pos = np.minimum(np.searchsorted(sorted_keys, want), len(keys) - 1)
+            other = np.where(sorted_keys[pos] == want, order[pos], -1)
+            o = np.maximum(other, 0)
+            exact = ((S[o] != S[r]).sum(axis=1) == 1) & (S[o, j] != S[r, j])
+            other[~exact] = -1                       # a key collision, not the pattern
+            cert = _Certificates(self, A, c, norms, valid, S, W, r, j, other)
+            blocked.append(np.stack([r[cert.blocked], j[cert.blocked]], axis=1))
+            lost = np.flatnonzero(~cert.blocked & (other < 0) & (cert.clear_own > 2 * opt.facet_slack))
+            if len(lost):
+                k = lost[0]
+                across = S[r[k]].copy()
+                across[j[k]] = not across[j[k]]
+                raise self.missing(int(r[k]), int(j[k]), across)
+            # a facet is one pair of regions and one neuron: key (lo * R + hi) * N + j
+            pair = (np.minimum(r, other).astype(np.int64) * R + np.maximum(r, other)) * N + j
+            sure = ~cert.blocked & (other >= 0) & cert.good
+            found_keys.append(pair[sure])
+            found_from.append(r[sure])
+            found_points.append(cert.point[sure])
+            open_keys.append(pair[~cert.blocked & (other >= 0) & ~cert.good & (r < other)])
+        found = np.concatenate(found_keys)
+        found, first = np.unique(found, return_index=True)
+        source = np.concatenate(found_from)[first]
+        points = np.concatenate(found_points)[first]
+        undecided = np.setdiff1d(np.concatenate(open_keys), found)
+        blocked_pairs = np.concatenate(blocked)
+        self.lookup_stats = {"candidates": int(len(r_all)), "certified": int(len(found)), "lp": int(len(undecided)),
+                             "blocked": int(len(blocked_pairs))}
+        lo, rest = np.divmod(found, R * N)
+        hi, j = np.divmod(rest, N)
+        other = np.where(source == lo, hi, lo)
+        for i, o, jj, point in zip(source.tolist(), other.tolist(), j.tolist(), points):
+            self.add(i, o, (jj,), point, [jj])
+        lo, rest = np.divmod(undecided, R * N)
+        hi, j = np.divmod(rest, N)
+        for i, o, jj in zip(lo.tolist(), hi.tolist(), j.tolist()):
+            self.decide_at(i, jj, S[o], o)
+        for i, jj in sorted(map(tuple, blocked_pairs.tolist())):
+            if jj not in self.done[i]:
+                self.decide_at(i, jj)
+
+    def decide_at(self, i: int, j: int, across: np.ndarray | None = None, other: int | None = None) -> None:
+        """The reference decision on neuron ``j``'s row of region ``i``."""
+        hs = region_halfspaces(self.regions[i], self.domain)
+        self.decide_by_lp(i, hs, int(np.flatnonzero(hs.neuron == j)[0]), across, other)
+
+    def graph(self) -> nx.Graph:
+        graph = nx.Graph()
+        for i, region in enumerate(self.regions):
+            graph.add_node(i, region=region, facets=tuple(sorted(self.facets[i])))
+        if self.edges:
+            u = np.array([e[0] for e in self.edges])
+            v = np.array([e[1] for e in self.edges])
+            same = same_maps(self.regions, u, v, self.options.map_rtol)
+            graph.add_edges_from((a, b, {"neurons": flipped, "point": point, "same_map": bool(s)})
+                                 for (a, b, flipped, point), s in zip(self.edges, same))
+        return graph
+
+
+_NEAR = 1e-6
+"""A row within about this (unit normals, offsets) of a candidate's hyperplane sends the
+candidate to the reference path (:func:`facet`, :func:`pattern_across`)."""
+
+
+def _zobrist_words(n_neurons: int) -> np.ndarray:
+    """A fixed random 64-bit word per neuron: a pattern's key is the XOR of the words of
+    its active neurons, so flipping neuron ``j`` XORs the key with word ``j``."""
+    return np.random.default_rng(20260).integers(0, 2 ** 64 - 1, size=n_neurons, dtype=np.uint64, endpoint=True)
+
+
+class _Certificates:
+    """Cheap decisions for the candidates ``(r[k], j[k])`` (region, neuron) whose
+    one-bit-flip neighbour is region ``other[k]`` (-1: not in the list), vectorised.
+
+    ``blocked[k]``: another row of region ``r[k]`` (a domain row included) lies within
+    about ``_NEAR`` of the hyperplane, or a row of ``j``'s layer or later may vanish on
+    it (near it, or zero): the reference path decides.  ``clear_own[k]``: the smallest
+    distance, within the hyperplane, from the foot of the region's witness to every
+    other row restricted to the hyperplane (a lower bound on the facet LP's ``t``).
+    ``good[k]``: ``point[k]`` is a point of the face that clears every other row by more
+    than ``2 facet_slack`` (tried: the feet of both witnesses, their midpoint, where the
+    segment between the witnesses crosses the hyperplane, then :func:`_ascend`).
+    """
+
+    def __init__(self, builder: "_Builder", A, c, norms, valid, S, W, r, j, other):
+        opt = builder.options
+        C = len(r)
+        ks = np.arange(C)
+        Ar, cr, nr = A[r], c[r], norms[r]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            U, O = Ar / nr[:, :, None], cr / nr                                     # unoriented unit rows
+        sign = np.where(S[r], -1.0, 1.0)
+        ok = valid[r]
+        G = np.where(ok[:, :, None], sign[:, :, None] * U, 0.0)                      # region side: G x <= h
+        h = np.where(ok, -sign * O, 0.0)
+        dom = domain_halfspaces(builder.domain)
+        G = np.concatenate([G, np.broadcast_to(dom.G, (C, *dom.G.shape))], axis=1)  # (C, M, n)
+        h = np.concatenate([h, np.broadcast_to(dom.h, (C, len(dom.h)))], axis=1)
+        ok = np.concatenate([ok, np.ones((C, len(dom.h)), dtype=bool)], axis=1)
+        ok[ks, j] = False
+        g = G[ks, j]
+        dot = np.einsum("cmn,cn->cm", G, g)
+        near = ok & (1.0 - np.abs(dot) <= 0.5 * _NEAR ** 2)
+        layer = builder.layer
+        later = layer[None, :] >= layer[j][:, None]
+        later[ks, j] = False
+        with np.errstate(invalid="ignore"):
+            cos = np.einsum("cmn,cn->cm", U, U[ks, j])
+            o_j = O[ks, j][:, None]
+            vanish = (1.0 - np.abs(cos) <= 0.5 * _NEAR ** 2) & \
+                (np.abs(O - np.where(cos > 0, 1.0, -1.0) * o_j) <= _NEAR * (1.0 + np.abs(o_j)))
+        vanish |= nr == 0.0
+        self.blocked = np.any(near, axis=1) | np.any(vanish & later, axis=1)
+        size = np.sqrt(np.maximum((1.0 - dot) * (1.0 + dot), 0.0))
+        use = ok & ~near
+
+        def worst(num: np.ndarray) -> np.ndarray:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.min(np.where(use, num / size, np.inf), axis=1)
+
+        # distances within the hyperplane from a point y on it: (h_k - G_k y) / size_k
+        w = W[r]
+        slack = h - np.einsum("cmn,cn->cm", G, w)
+        s_j = slack[ks, j]
+        own = slack - s_j[:, None] * dot                                              # at the foot of w
+        self.clear_own = worst(own)
+        w2 = W[np.maximum(other, 0)]
+        slack2 = h - np.einsum("cmn,cn->cm", G, w2)
+        s2_j = slack2[ks, j]
+        theirs = slack2 - s2_j[:, None] * dot                                         # at the foot of w2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam = np.where(s_j != s2_j, s_j / (s_j - s2_j), 0.0)
+        cross = (1.0 - lam)[:, None] * slack + lam[:, None] * slack2                  # on the segment w..w2
+        feet = (w + s_j[:, None] * g, w2 + s2_j[:, None] * g)
+        points = (feet[0], feet[1], w + lam[:, None] * (w2 - w), 0.5 * (feet[0] + feet[1]))
+        clears = np.stack([self.clear_own, worst(theirs), worst(cross), worst(0.5 * (own + theirs))])
+        best = np.argmax(clears, axis=0)
+        start = np.stack(points)[best, ks]
+        target = 2 * opt.facet_slack
+        good = (other >= 0) & ~self.blocked & (clears[best, ks] > target)
+        hard = np.flatnonzero((other >= 0) & ~self.blocked & ~good)
+        if len(hard):
+            y, clear = _ascend(G[hard], h[hard], use[hard], size[hard], dot[hard], g[hard], start[hard], target)
+            start[hard] = y
+            good[hard] = clear > target
+        self.good, self.point = good, start
+
+
+def _ascend(G, h, use, size, dot, g, y, target, iterations: int = 100):
+    """Relaxation (Agmon-Motzkin) towards a point of each face that clears every row by
+    ``1.5 target``: repeatedly project past the most violated row, within the
+    hyperplane ``g . y = const`` (batched).  Returns ``(points, their clearances)``: a
+    heuristic search for a certificate, its points checked like any other."""
+    unit = (G - dot[:, :, None] * g[:, None, :]) / np.where(use, size, 1.0)[:, :, None]  # restricted normals
+    ks = np.arange(len(y))
+
+    def clearance(y):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(use, (h - np.einsum("cmn,cn->cm", G, y)) / size, np.inf)
+
+    best_y, best = y, clearance(y).min(axis=1)
+    for _ in range(iterations):
+        dist = clearance(y)
+        k = np.argmin(dist, axis=1)
+        low = dist[ks, k]
+        better = low > best
+        best_y, best = np.where(better[:, None], y, best_y), np.where(better, low, best)
+        if np.all(best > target):
+            break
+        move = np.maximum(1.5 * target - low, 0.0) * 1.5
+        y = y - move[:, None] * unit[ks, k]
+    dist = clearance(y).min(axis=1)
+    better = dist > best
+    return np.where(better[:, None], y, best_y), np.where(better, dist, best)
 
 
 def pieces(graph: nx.Graph) -> list[set[int]]:
@@ -255,3 +536,27 @@ def pieces(graph: nx.Graph) -> list[set[int]]:
 def count_pieces(graph: nx.Graph) -> int:
     """Number of linear pieces (see :func:`pieces`)."""
     return len(pieces(graph))
+
+
+def region_output(region: Region) -> np.ndarray:
+    """The network's output at the region's witness, ``C w + d`` (shape (m,))."""
+    return region.C @ region.witness + region.d
+
+
+def predicted_class(region: Region) -> int:
+    """The class at the region's witness: ``argmax`` of the output (the first on a tie);
+    with one output, 1 iff the output is > 0 (the convention of ``explain``)."""
+    y = region_output(region)
+    return int(y[0] > 0) if len(y) == 1 else int(np.argmax(y))
+
+
+def class_components(graph: nx.Graph) -> dict[int, int]:
+    """Per class: the number of connected components of the regions of that class
+    (:func:`predicted_class`) joined across shared facets, the zeroth Betti number of
+    the class's decision region at region resolution (module docstring)."""
+    label = {i: predicted_class(r) for i, r in graph.nodes(data="region")}
+    out = {}
+    for c in sorted(set(label.values())):
+        members = [i for i, k in label.items() if k == c]
+        out[c] = nx.number_connected_components(graph.subgraph(members))
+    return out

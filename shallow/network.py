@@ -154,11 +154,23 @@ class ShallowNetwork:
     def n_inputs(self) -> int:
         return self.layers[0].shape[1]
 
-    def __call__(self, X, chunk_size: int = 512) -> np.ndarray:
-        """Exact evaluation at the rows of ``X``, at most ``chunk_size`` points at a time
-        (fewer for wide layers, so a chunk's arrays stay near 2^21 numbers).
+    @cached_property
+    def _gated(self):
+        """The compiled plan of :mod:`shallow.gated`, or None (not a gated network)."""
+        from shallow.gated import gated_plan
 
-        Memory is O(chunk_size * widest layer).
+        return gated_plan(self.layers)
+
+    def __call__(self, X, chunk_size: int = 512, gated: bool = True) -> np.ndarray:
+        """Exact evaluation at the rows of ``X``.
+
+        ``gated`` (default): networks of the gated shape (every network
+        :func:`shallow.build` writes) are evaluated by :mod:`shallow.gated`, which
+        computes only the units that decide the output: the same numbers (``==``;
+        only the sign of a zero may differ).  Otherwise, or with ``gated=False``, every
+        unit is evaluated, at most ``chunk_size`` points at a time (fewer for wide
+        layers, so a chunk's arrays stay near 2^21 numbers); memory is
+        O(chunk_size * widest layer).
 
         Raises
         ------
@@ -170,6 +182,12 @@ class ShallowNetwork:
         X = np.atleast_2d(np.asarray(X, dtype=float))
         if X.shape[1] != self.n_inputs or not np.all(np.isfinite(X)):
             raise InputError(f"inputs must be finite with shape (k, {self.n_inputs}), got {X.shape}")
+        plan = self._gated if gated else None
+        out = plan(X) if plan is not None else None
+        if out is not None:
+            if not np.all(np.isfinite(out)):
+                raise InfinityConflict("an output of the shallow network is infinite")
+            return out
         out = np.empty((X.shape[0], self.widths[-1]))
         chunk_size = max(1, min(chunk_size, _CHUNK_ELEMENTS // max(self.widths)))
         for start in range(0, X.shape[0], chunk_size):

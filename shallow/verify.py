@@ -17,8 +17,10 @@ Probes (all derived from the *deep* network alone, never from the shallow one):
 * ``box_corner``: the corners of the domain's bounding box (all of them for n <= 12);
 * ``far`` (unbounded domains): points of the domain at distance 1e2, 1e4 and 1e6.
 
-Full mode costs one enumeration and about three probes per region, each an evaluation
-of the whole shallow network (O(its size)); sampled mode (``sampled=True``,
+Full mode costs one enumeration and about three probes per region, each an exact
+evaluation of the shallow network (a built network goes through :mod:`shallow.gated`,
+which computes only the units that decide the output; the same numbers as evaluating
+every unit); sampled mode (``sampled=True``,
 ``verify --sampled``) skips the enumeration and the witnesses: fast, but it can miss a
 small region.
 

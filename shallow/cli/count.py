@@ -40,6 +40,8 @@ def add_counts(before: dict, now: dict) -> dict:
 @option("--lower-dim", heading="Search", is_flag=True, help="Also count lower-dimensional patterns.")
 @option("--pieces", "with_pieces", heading="Search", is_flag=True,
         help="Also count linear pieces (adjacent regions with equal maps merged; keeps the regions).")
+@option("--components", "with_components", heading="Search", is_flag=True,
+        help="Also count, per class, the connected components of its regions (keeps the regions).")
 @search_options
 @option("--checkpoint", heading="Limits and checkpoints", type=click.Path(dir_okay=False), default=None,
         help="If the run stops early (limit or Ctrl-C), write what is left to this file.")
@@ -49,13 +51,15 @@ def add_counts(before: dict, now: dict) -> dict:
 @checkpoint_every_option
 @json_option
 @library_errors
-def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled, disabled, max_regions,
+def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components, solver, enabled, disabled, max_regions,
           time_limit, checkpoint, resume, workers, scheduler, dask_local, item_seconds, checkpoint_every, as_json):
     """Count the full-dimensional activation regions of NET over the domain.
 
     With --lower-dim, also count every realizable canonical pattern ("patterns").
     With --pieces, also count the linear pieces on the region adjacency graph
-    (enumerator/graph.py; not with --resume).
+    (enumerator/graph.py; not with --resume).  With --components, also count per
+    class (argmax at each region's witness; one output: 1 iff > 0) the connected
+    components of its regions joined across shared facets (not with --resume).
     A limit or Ctrl-C stops the search between LPs and prints the partial counts
     (exit 3; with --checkpoint, resumable by --resume); a second Ctrl-C aborts at
     once (exit 130).  The checkpoint is written atomically and may be the --resume file.
@@ -65,7 +69,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
     With --through or --origin/--directions, counts the regions of NET on that
     k-dimensional slice, clipped to the domain (the network restricted to the slice).
     """
-    from enumerator.graph import count_pieces, region_graph
+    from enumerator.graph import class_components, count_pieces, region_graph
     from enumerator.options import SearchOptions
     from enumerator.parallel import ParallelSearch
     from enumerator.search import RegionSearch
@@ -74,8 +78,10 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
 
     if checkpoint:
         checkpoint = str(output_path(checkpoint, [net, polytope], option="--checkpoint"))
-    if with_pieces and resume:
-        raise click.UsageError("--pieces needs every region in one run; it cannot be combined with --resume")
+    if (with_pieces or with_components) and resume:
+        flag = "--pieces" if with_pieces else "--components"
+        raise click.UsageError(f"{flag} needs every region in one run; it cannot be combined with --resume")
+    keep = with_pieces or with_components
     full = load_network(net)
     network, domain, sl = apply_slice(full, build_domain(full.n_inputs, box, unbounded, polytope))
     remember_inputs(network, domain)
@@ -89,7 +95,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
     interrupts = Interrupts()
     interrupts.on_first = search.request_stop
     with interrupts.installed():
-        regions = [r for r in with_progress(search.run(materialize=with_pieces, start=start)) if with_pieces]
+        regions = [r for r in with_progress(search.run(materialize=keep, start=start)) if keep]
     counts = add_counts(before, search.stats.as_dict())
     stop_reason = search.stop_reason  # "stopped" after a first Ctrl-C, "interrupted" after a second
     complete = search.complete
@@ -105,8 +111,12 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
               "engine": engine_note(search)}
     if not lower_dim:
         del report["patterns"]
+    graph = region_graph(network, regions, domain, backend=solver) if keep and complete else None
     if with_pieces:
-        report["pieces"] = count_pieces(region_graph(network, regions, domain, backend=solver)) if complete else None
+        report["pieces"] = count_pieces(graph) if graph is not None else None
+    if with_components:
+        report["components"] = ({str(c): k for c, k in class_components(graph).items()} if graph is not None
+                                else None)
     if as_json:
         click.echo(json.dumps(report))
     else:
@@ -120,6 +130,10 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, solver, enabled
             click.echo(f"patterns  {counts['patterns']}")
         if with_pieces:
             click.echo(f"pieces    {report['pieces'] if complete else 'not counted (incomplete run)'}")
+        if with_components:
+            parts = (", ".join(f"class {c}: {k}" for c, k in report["components"].items()) if complete
+                     else "not counted (incomplete run)")
+            click.echo(f"components {parts}")
         click.echo(f"engine    {report['engine']}")
         click.echo(f"search    {counts['nodes']} nodes, {counts['lps']} LPs ({counts['lps_infeasible']} infeasible), "
                    f"{counts['seconds']:.2f} s" + (" (with the resumed run)" if resume else ""))
