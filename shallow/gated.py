@@ -40,6 +40,8 @@ import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
+import solvers.numba_cache  # noqa: F401,E402  (before the decorators: the per-user cache folder)
+
 __all__ = ["GatedPlan", "gated_plan"]
 
 _SAFE = 1e300
