@@ -4,7 +4,7 @@ The kernel works in the search's frame ``y = x / scale`` (:mod:`enumerator.scali
 layer 0's rows are ``W0 diag(scale)`` (exact), the domain is the frame's; witnesses,
 slacks and subtrees are converted to input units here, exactly as the LP search does.
 
-:class:`CoreRun` allocates the kernel's arrays once, seeds its stack with a root (the
+:class:`GeometryEngine` allocates the kernel's arrays once, seeds its stack with a root (the
 domain box's corners, or R^n above its first ``n`` neurons), calls
 :func:`enumerator.core.kernel.search` and turns each batch of records into results:
 
