@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from oracles import brute_force, random_net, sweep_1d
 
-from enumerator import Box, EnumerationError, Polytope, ReLUNetwork, SearchOptions, Unbounded
+from enumerator import Box, EnumerationError, Heuristics, Polytope, RegionSearch, ReLUNetwork, SearchOptions, Unbounded
 from enumerator.agreement import DEFAULT_CONFIGS, check_agreement
 from enumerator.random_nets import he_normal_network
 
@@ -54,3 +54,48 @@ def test_a_run_that_finds_other_patterns_is_reported():
     assert any("lower/serial: 1 patterns not in lp/serial" in p for p in report.problems)
     with pytest.raises(EnumerationError, match="engines disagree"):
         report.raise_if_failed()
+
+
+class HandOffEngine:
+    """A third engine in one class: it decides nothing and hands every subtree to its
+    fallback (the protocol's smallest implementation)."""
+
+    name = "hand-off"
+    started = 0
+
+    def __init__(self, spec, fallback):
+        self.fallback = fallback
+
+    def accepts(self, subtree):
+        return "" if len(subtree.prefix) == 0 else "only the root"
+
+    def run(self, start, state, materialize):
+        HandOffEngine.started += 1
+        return (yield from self.fallback.run(start, state, materialize))
+
+
+def test_a_registered_engine_runs_first_and_agrees(monkeypatch):
+    from enumerator import engines
+
+    entry = engines.EngineEntry("hand-off", lambda network, domain, frame, options: "", "test_engine_agreement:HandOffEngine")
+    monkeypatch.setattr(engines, "ENGINES", (entry, *engines.ENGINES))
+    net = he_normal_network((2, 8, 8, 1), seed=0)
+    search = RegionSearch(net, options=DEFAULT_CONFIGS["lp"])
+    assert search.engine_for(search.spec.root_subtree()) == ("hand-off", "geometry: geometry heuristic off")
+    HandOffEngine.started = 0
+    report = check_agreement(net, configs=DEFAULT_CONFIGS, resume_step=None)
+    report.raise_if_failed()
+    assert HandOffEngine.started == 2  # once per configuration: the root
+
+
+def test_the_facade_says_why_a_subtree_goes_to_the_lp_search():
+    net = he_normal_network((2, 8, 8, 1), seed=0)
+    ordered = RegionSearch(net, options=SearchOptions(heuristics=Heuristics(geometry=False, order="certain_first"),
+                                                      max_regions=5))
+    first = {r.pattern for r in ordered.run()}
+    sub = next(s for s in ordered.pending if s.order is not None)
+    core = RegionSearch(net, options=DEFAULT_CONFIGS["geometry"])
+    assert core.engine_for(core.spec.root_subtree()) == ("geometry", "")
+    assert core.engine_for(sub) == ("lp", "geometry: subtree decided in its own branching order")
+    rest = [r.pattern for r in core.run(start=ordered.pending)]
+    assert len(first) == 5 and len(rest) == len(set(rest)) and first | set(rest) == {r.pattern for r in RegionSearch(net).run()}
