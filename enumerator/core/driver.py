@@ -153,6 +153,33 @@ class GeometryEngine:
             raise ValueError(f"frontier depth {depth} outside 0..{self.N}")
         self.fdepth, self.fown, self.fend, self.femit = depth, own, end, emit
 
+    @property
+    def events_reached(self) -> int:
+        """Frontier events this walk has reached (the next one's index)."""
+        return int(self.fcount[0])
+
+    @property
+    def walk_open(self) -> bool:
+        """True while the kernel's stack holds nodes."""
+        return int(self.sp[0]) > 0
+
+    def walk_events(self, state: RunState, materialize: bool, end: int):
+        """Go on with the frontier walk from where it stands: search the owned events
+        before event ``end`` (the rest are skipped), adding to ``state`` from here; the
+        generator of :meth:`drain`."""
+        self.counted[:] = self.counters
+        self.fend = end
+        return self.drain(state, materialize, self.spec.root_subtree(), [])
+
+    def drop_reached_events(self) -> None:
+        """Forget the open nodes below events already reached (after a stop, which
+        returned them as pending subtrees), keeping the walk's later events."""
+        self.sp[0] = self.frontier_stack()
+
+    def batch(self) -> K.Records:
+        """The last :meth:`step`'s records (``records.nout[0]`` of them)."""
+        return self.records
+
     # -- kernel ------------------------------------------------------------------------
     def accepts(self, subtree: Subtree) -> str:
         """Why the core cannot start at ``subtree`` ("" when it can)."""

@@ -102,16 +102,17 @@ class FrontierPlan:
         counters = Counters()
         while True:
             code = core.step(counters)
-            k = int(core.nout[0])
+            rec = core.batch()
+            k = int(rec.nout[0])
             if k:
-                kind = core.out_kind[:k]
+                kind = rec.kind[:k]
                 if np.any((kind != K.FRONTIER) & (kind != K.HANDOFF)):
                     raise EnumerationError("frontier walk produced a record that is not an event")
                 kinds.append(kind.copy())
-                depths.append(core.out_depth[:k].copy())
-                states.append(core.out_state[:k, :depth].copy())
-                xs.append(core.out_x[:k].copy())
-                slacks.append(core.out_slack[:k].copy())
+                depths.append(rec.depth[:k].copy())
+                states.append(rec.state[:k, :depth].copy())
+                xs.append(rec.x[:k].copy())
+                slacks.append(rec.slack[:k].copy())
             if code != K.BATCH_FULL:
                 break
         if not kinds:
@@ -190,11 +191,11 @@ class _Cursor:
     @property
     def position(self) -> int:
         """The next event this walk reaches."""
-        return int(self.core.fcount[0])
+        return self.core.events_reached
 
     @property
     def open(self) -> bool:
-        return int(self.core.sp[0]) > 0
+        return self.core.walk_open
 
 
 #: Idle cursors of this process for the current plan (a process may run items in
@@ -250,24 +251,22 @@ def run_frontier_item(context, item):
     cur = _take_cursor(context, spec, int(idx[0]))
     core = cur.core
     state = RunState(item.max_regions, item.seconds, None if item.seconds is None else SOFT_FACTOR * item.seconds)
-    core.counted[:] = core.counters  # the item counts from here
     core.patterns = [] if item.patterns else None
     cur.own[idx] = 1
-    core.fend = int(idx[-1]) + 1
     try:
-        regions, stopped = _drain_all(core.drain(state, item.materialize, core.spec.root_subtree(), []))
+        regions, stopped = _drain_all(core.walk_events(state, item.materialize, int(idx[-1]) + 1))
     finally:
         cur.own[idx] = 0
     if stopped is not None and stopped.pending is None:
         raise KeyboardInterrupt
-    reached = int(core.fcount[0])
+    reached = core.events_reached
     left = [int(i) for i in idx if i >= reached]  # paused early (budget): not reached
     if stopped is not None:
         pending = list(stopped.pending)
-        core.sp[0] = core.frontier_stack()  # its open nodes below reached events are returned
+        core.drop_reached_events()  # its open nodes below reached events are returned
     else:
         pending = []
-        if int(core.sp[0]) == 0 and reached != spec.size:
+        if not core.walk_open and reached != spec.size:
             raise EnumerationError(f"this worker's walk met {reached} frontier events, the plan "
                                    f"{spec.size}: workers must run the same code")
     patterns = b"".join(core.patterns) if item.patterns else None
