@@ -334,6 +334,7 @@ class GeometryEngine:
         past ``fend``), yielding the results; returns the :class:`Outcome` of a stop,
         or None when the kernel is done or paused."""
         c = state.counters
+        out_of_budget = state.out_of_budget
         while True:
             code = self.step(c)
             self._check_batch()
@@ -359,7 +360,7 @@ class GeometryEngine:
                             return out
                         return Outcome(out.stop_reason, out.pending + self._pending(i + 1, root, roots_left, c))
                     continue
-                reason = state.out_of_budget(pausable=True)
+                reason = out_of_budget(True, True)  # at a region; pausable
                 if reason and self._pause_at_event(reason, state):
                     continue
                 if reason:

@@ -217,12 +217,11 @@ def _layer_rows(layer, starts, widths, Wflat, Woff, bflat, state, ZA, Z0, NRM, n
 
 
 @nb.njit(cache=True)
-def _witness(net, path, GV, lvl, side, nv, depth, slack_cap, x):
+def _witness(GV, lvl, side, nv, n, depth, cut, RG, RH, bounded, lo, hi, slack_cap, x):
     """Write a witness of the node polytope into ``x`` (inside the domain); return its
     certified slack: least distance to a cut row (the domain's facets carry no slack,
-    as in the LP), capped by ``slack_cap``."""
-    n, bounded, lo, hi = net.n, net.bounded, net.lo, net.hi
-    cut, RG, RH = path.cut, path.RG, path.RH
+    as in the LP), capped by ``slack_cap``.  (Leaf helpers take the plain arrays they
+    touch: they run once per region.)"""
     for q in range(n):
         x[q] = 0.0
     nvert = 0
@@ -294,17 +293,17 @@ def _handoff_event(front, counters, sp, t, m):
 
 
 @nb.njit(cache=True)
-def _emit(rec, kind, depth, state, cut, x, slack, n):
-    r = rec.nout[0]
-    rec.kind[r] = kind
-    rec.depth[r] = depth
+def _emit(kind, depth, state, cut, x, slack, n, out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout):
+    r = nout[0]
+    out_kind[r] = kind
+    out_depth[r] = depth
     for k in range(depth):
-        rec.state[r, k] = state[k]
-        rec.cut[r, k] = cut[k]
+        out_state[r, k] = state[k]
+        out_cut[r, k] = cut[k]
     for q in range(n):
-        rec.x[r, q] = x[q]
-    rec.slack[r] = slack
-    rec.nout[0] = r + 1
+        out_x[r, q] = x[q]
+    out_slack[r] = slack
+    nout[0] = r + 1
 
 
 @nb.njit(cache=True)
@@ -320,11 +319,13 @@ def _hand_off(is_forced, m, x, net, path, GV, lvl, side, nv, slack_cap, counters
             return PAUSE
         if skip == 1:
             return 0
-    if is_forced:
-        _emit(rec, START_HANDOFF, m, path.state, path.cut, x, 0.0, net.n)
-    else:
-        slack = _witness(net, path, GV, lvl, side, nv, m, slack_cap, x)
-        _emit(rec, HANDOFF, m, path.state, path.cut, x, slack, net.n)
+    kind, slack = START_HANDOFF, 0.0
+    if not is_forced:
+        kind = HANDOFF
+        slack = _witness(GV, lvl, side, nv, net.n, m, path.cut, path.RG, path.RH, net.bounded, net.lo, net.hi,
+                         slack_cap, x)
+    _emit(kind, m, path.state, path.cut, x, slack, net.n,
+          rec.kind, rec.depth, rec.state, rec.cut, rec.x, rec.slack, rec.nout)
     return 0
 
 
@@ -376,7 +377,7 @@ def search(net, rules, path, slabs, rec, front, counters):
     ZA, Z0, NRM, RG, RH, state, cut, forced, stack, sp = path
     GV, GI, vals, scratch_v, scratch_i, keys, owner, sort_pairs = slabs
     fdepth, fown, fend, femit, fcount = front
-    out_kind = rec.kind
+    out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout = rec
     n_forced = forced.shape[0]
     N = state.shape[0]
     L = starts.shape[0]
@@ -385,7 +386,7 @@ def search(net, rules, path, slabs, rec, front, counters):
     x = np.empty(n)
     rootn = np.sqrt(n)
     while sp[0] > 0:
-        if rec.nout[0] >= B:
+        if nout[0] >= B:
             return BATCH_FULL
         sp[0] -= 1
         t = sp[0]
@@ -422,15 +423,17 @@ def search(net, rules, path, slabs, rec, front, counters):
             fcount[0] = e + 1
             if e >= fown.shape[0] or not fown[e]:
                 if femit:
-                    slack = _witness(net, path, GV, lvl, side, nv, m, slack_cap, x)
-                    _emit(rec, FRONTIER, m, state, cut, x, slack, n)
+                    slack = _witness(GV, lvl, side, nv, n, m, cut, RG, RH, bounded, lo, hi, slack_cap, x)
+                    _emit(FRONTIER, m, state, cut, x, slack, n,
+                          out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
                 continue
         if m == N:
-            slack = _witness(net, path, GV, lvl, side, nv, m, slack_cap, x)
+            slack = _witness(GV, lvl, side, nv, n, m, cut, RG, RH, bounded, lo, hi, slack_cap, x)
             big = 1.0
             for q in range(n):
                 big = max(big, abs(x[q]))
-            _emit(rec, REGION if slack >= slack_min * big else THIN, m, state, cut, x, slack, n)
+            _emit(REGION if slack >= slack_min * big else THIN, m, state, cut, x, slack, n,
+                  out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
             continue
         k = m
         for layer in range(1, L):
@@ -441,7 +444,8 @@ def search(net, rules, path, slabs, rec, front, counters):
         if a_norm <= const_norm:  # constant row: decided by the sign of its value, never cuts
             b = 1 if Z0[k] > 0.0 else 0
             if is_forced and forced[k] != b:
-                _emit(rec, START_HANDOFF, m, state, cut, x, 0.0, n)
+                _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
+                      out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
                 continue
             _push(stack, sp, m + 1, b, 0, lvl, side, nv)
             continue
@@ -471,7 +475,8 @@ def search(net, rules, path, slabs, rec, front, counters):
         if nneg == 0 or npos == 0:  # the hyperplane misses the node: one child, no row
             b = 1 if nneg == 0 else 0
             if is_forced and forced[k] != b:
-                _emit(rec, START_HANDOFF, m, state, cut, x, 0.0, n)
+                _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
+                      out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
                 continue
             counters[C_FIXED] += 1
             _push(stack, sp, m + 1, b, 0, lvl, side, nv)
