@@ -41,8 +41,7 @@ from enumerator.domain import Box, Domain, DomainError
 from enumerator.network import NetworkError, ReLUNetwork, ResidualBlock
 from solvers import LPProblem
 
-__all__ = ["UnitFrame", "unit_frame", "unit_rows", "row_noise", "check_network_scale", "pow2",
-           "rounding_at", "slack_needed",
+__all__ = ["UnitFrame", "unit_frame", "check_network_scale", "pow2",
            "MAX_OFFSET", "MAX_EXTENT", "MAX_EXP", "MIN_EXP"]
 
 #: Largest ratio between a bounded coordinate's distance from the origin and its half-width.
@@ -54,23 +53,6 @@ MAX_EXP = 1000
 #: Log2 of the smallest non-zero coefficient bound accepted (normal floats end at 2^-1022;
 #: 53 bits of headroom keep the products that build a row out of the subnormal range).
 MIN_EXP = -960
-_EPS = float(np.finfo(float).eps)
-
-
-def rounding_at(y: np.ndarray) -> float:
-    """Safe bound on the rounding of a signed distance computed at ``y`` (frame units):
-    ``8 (n + 1) sqrt(n) eps max(1, |y|_inf)``, four times the error bound of a unit
-    row's dot product plus an offset of the same size as ``|y|_2``."""
-    n = len(y)
-    return 8.0 * _EPS * (n + 1) * np.sqrt(n) * max(1.0, float(np.max(np.abs(y))))
-
-
-def slack_needed(slack_min: float, y: np.ndarray) -> float:
-    """Certified margin a witness at ``y`` needs to prove a node full-dimensional:
-    ``slack_min`` frame units, or the rounding bound at ``y`` where that is larger
-    (points far from the origin: R^n, large or translated boxes).  The one rule of
-    the LP search and the geometry core."""
-    return max(slack_min, rounding_at(y))
 
 
 def pow2(v: np.ndarray | float) -> np.ndarray:
@@ -174,43 +156,6 @@ def unit_frame(domain: Domain) -> UnitFrame:
     else:
         center = np.asarray(getattr(domain, "center", np.zeros(domain.n)), dtype=float) / scale
     return UnitFrame(scale, ylo, yhi, A, b, cap, center)
-
-
-def unit_rows(Z: np.ndarray, z0: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit-normal rows ``G y + off`` of the pre-activations ``Z y + z0``, without underflow.
-
-    Each row is first divided by its largest |entry|, then by its Euclidean norm, so
-    ``G[j] . y + off[j]`` is the signed distance of ``y`` to hyperplane j.
-
-    Parameters
-    ----------
-    Z, z0 : (w, n), (w,)
-    noise : (w,) the rounding error bound of each row's entries (see
-        :func:`row_noise`); a row whose entries are all within it is *constant*.
-
-    Returns
-    -------
-    ``(G, off, const)``; constant rows have ``G = 0`` and ``off = z0`` (only its sign matters).
-    """
-    m = np.max(np.abs(Z), axis=1) if Z.shape[1] else np.zeros(len(z0))
-    const = m <= noise
-    safe = np.where(const, 1.0, m)
-    Zs = Z / safe[:, None]
-    nrm = np.where(const, 1.0, np.linalg.norm(Zs, axis=1))
-    G = Zs / nrm[:, None]
-    off = (z0 / safe) / nrm
-    G[const] = 0.0
-    off[const] = z0[const]
-    return G, off, const
-
-
-def row_noise(W: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """Rounding error bound of the rows of ``W @ M``: ``2 d eps max_i (|W| |M|)_{ji}``
-    with ``d`` the inner dimension (a row exactly zero in exact arithmetic computes
-    to entries within this bound)."""
-    if M.shape[1] == 0:
-        return np.zeros(W.shape[0])
-    return 2.0 * W.shape[1] * _EPS * np.max(np.abs(W) @ np.abs(M), axis=1)
 
 
 def _log2_bound(W: np.ndarray, log_in: np.ndarray) -> np.ndarray:

@@ -11,7 +11,6 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from conftest import patterns_resumed_in_steps
 
 from enumerator import (
     Box,
@@ -23,6 +22,7 @@ from enumerator import (
     load_checkpoint,
     save_checkpoint,
 )
+from enumerator.agreement import check_agreement
 from enumerator.random_nets import he_normal_network
 from shallow.cli.main import cli
 
@@ -30,8 +30,9 @@ from shallow.cli.main import cli
 @pytest.mark.parametrize("arch,lower_dim", [((3, 12, 12, 1), False), ((2, 8, 8, 1), True), ((1, 8, 8, 8, 1), False)])
 def test_resuming_in_many_small_steps_finds_each_region_once(arch, lower_dim):
     net = he_normal_network(arch, seed=0)
-    found, full = patterns_resumed_in_steps(net, SearchOptions(include_lower_dim=lower_dim, max_regions=7), 1000)
-    assert len(found) == len(set(found)) and set(found) == full
+    report = check_agreement(net, configs={"default": SearchOptions(include_lower_dim=lower_dim)}, resume_step=7)
+    report.raise_if_failed()
+    assert report.runs == ("default/serial", "default/resumed every 7")
 
 
 def test_request_stop_then_resume():

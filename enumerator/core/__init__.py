@@ -3,7 +3,7 @@
 The search over neuron states runs inside a numba kernel (:mod:`enumerator.core.kernel`)
 that carries every node polytope's vertices (and, over R^n, its extreme rays) and
 decides each neuron by the signs of its exact pre-activation at them -- no LP.  The
-LP search (:class:`enumerator.search.RegionSearch`) takes over a node only where the
+LP search (:mod:`enumerator.lpsearch`, its fallback engine) takes over a node only where the
 geometry cannot be trusted (a vertex within tolerance of a hyperplane, or the vertex
 budget exceeded) and decides thin leaves (vertex-mean witness below ``slack_min``);
 the driver (:mod:`enumerator.core.driver`) does that from Python.

@@ -32,8 +32,8 @@ O(v n log v), else pairwise).  A generator
 within tolerance of the hyperplane, or a child over the generator budget, hands the
 node back to the LP search (record ``HANDOFF``).  Leaves get a witness (vertex mean
 plus a multiple of the mean ray, clipped into the box) and its certified slack (least
-distance to a cut row, as in the LP: the domain is hard and carries no slack); ``REGION`` if it is at least ``slack_min * max(1, |x|_inf)`` (the LP
-search's threshold, frame units), else ``THIN`` (the driver decides it by LP).
+distance to a cut row, as in the LP: the domain is hard and carries no slack); ``REGION`` if it is at least ``leaf_slack * max(1, |x|_inf)`` (at least the LP
+search's threshold, frame units; :func:`enumerator.certifier.kernel_rules`), else ``THIN`` (the driver decides it by LP).
 
 Frontier events (parallel search, :mod:`enumerator.parallel.frontier`; off when
 ``fdepth < 0``): every node popped at depth ``fdepth`` and every ``HANDOFF`` above it
@@ -47,6 +47,8 @@ exactly one event.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -64,6 +66,84 @@ S_DEPTH, S_BIT, S_CUT, S_LEVEL, S_SIDE, S_NGEN = 0, 1, 2, 3, 4, 5
 
 _ONE = np.uint64(1)
 _ZERO = np.uint64(0)
+
+
+class Network(NamedTuple):
+    """The network and domain in the frame (read-only): ``n`` inputs, ``n_dom`` domain
+    facets, ``nw`` words per facet bitset, ``bounded`` domain ``[lo, hi]`` of size
+    ``extent``; layers as ``starts``, ``widths``, flat weights ``Wflat`` (offsets
+    ``Woff``) and biases ``bflat``; over R^n the root cone's ``Ainv`` and vertex ``v0``."""
+
+    n: int
+    n_dom: int
+    nw: int
+    bounded: bool
+    lo: np.ndarray
+    hi: np.ndarray
+    extent: float
+    starts: np.ndarray
+    widths: np.ndarray
+    Wflat: np.ndarray
+    Woff: np.ndarray
+    bflat: np.ndarray
+    Ainv: np.ndarray
+    v0: np.ndarray
+
+
+class Path(NamedTuple):
+    """The current path: rows ``ZA x + Z0`` (norms ``NRM``) of every neuron, signed unit
+    rows ``RG``, ``RH`` of the cut ones, ``state`` and ``cut`` flags, the ``forced``
+    states of a resumed prefix, and the explicit ``stack`` of records (``sp[0]`` of them)."""
+
+    ZA: np.ndarray
+    Z0: np.ndarray
+    NRM: np.ndarray
+    RG: np.ndarray
+    RH: np.ndarray
+    state: np.ndarray
+    cut: np.ndarray
+    forced: np.ndarray
+    stack: np.ndarray
+    sp: np.ndarray
+
+
+class Slabs(NamedTuple):
+    """Generators ``GV`` and facet bitsets ``GI`` per (level, side), and the scratch of a
+    split (``vals``, ``scratch_v``, ``scratch_i``; ``keys``, ``owner`` for the sorted edge
+    search, used above ``sort_pairs`` generator pairs)."""
+
+    GV: np.ndarray
+    GI: np.ndarray
+    vals: np.ndarray
+    scratch_v: np.ndarray
+    scratch_i: np.ndarray
+    keys: np.ndarray
+    owner: np.ndarray
+    sort_pairs: int
+
+
+class Records(NamedTuple):
+    """The output batch: ``nout[0]`` records of ``kind``, ``depth``, ``state``, ``cut``,
+    witness ``x`` and its ``slack``."""
+
+    kind: np.ndarray
+    depth: np.ndarray
+    state: np.ndarray
+    cut: np.ndarray
+    x: np.ndarray
+    slack: np.ndarray
+    nout: np.ndarray
+
+
+class Frontier(NamedTuple):
+    """Frontier events (module docstring): split ``depth`` (-1: off), events searched
+    (``own``), the pause event ``end``, ``emit`` the others, the event ``count`` so far."""
+
+    depth: int
+    own: np.ndarray
+    end: int
+    emit: bool
+    count: np.ndarray
 
 
 @nb.njit(cache=True)
@@ -142,7 +222,8 @@ def _layer_rows(layer, starts, widths, Wflat, Woff, bflat, state, ZA, Z0, NRM, n
 def _witness(GV, lvl, side, nv, n, depth, cut, RG, RH, bounded, lo, hi, slack_cap, x):
     """Write a witness of the node polytope into ``x`` (inside the domain); return its
     certified slack: least distance to a cut row (the domain's facets carry no slack,
-    as in the LP), capped by ``slack_cap``."""
+    as in the LP), capped by ``slack_cap``.  (Leaf helpers take the plain arrays they
+    touch: they run once per region.)"""
     for q in range(n):
         x[q] = 0.0
     nvert = 0
@@ -197,20 +278,20 @@ def _push(stack, sp, depth, bit, cut, level, side, ngen):
 
 
 @nb.njit(cache=True)
-def _handoff_event(fcount, fown, fend, femit, counters, sp, t, m):
+def _handoff_event(front, counters, sp, t, m):
     """A ``HANDOFF`` above the frontier depth is a frontier event: 0 emit it, 1 skip
     it, 2 pause (the node back on the stack ``t``, its counters undone)."""
-    e = fcount[0]
-    if e >= fend:
+    e = front.count[0]
+    if e >= front.end:
         sp[0] = t + 1
         counters[C_HANDOFFS] -= 1
         if m > 0:
             counters[C_NODES] -= 1
         return 2
-    fcount[0] = e + 1
-    if e < fown.shape[0] and fown[e]:
+    front.count[0] = e + 1
+    if e < front.own.shape[0] and front.own[e]:
         return 0
-    return 0 if femit else 1
+    return 0 if front.emit else 1
 
 
 @nb.njit(cache=True)
@@ -228,27 +309,25 @@ def _emit(kind, depth, state, cut, x, slack, n, out_kind, out_depth, out_state, 
 
 
 @nb.njit(cache=True)
-def _hand_off(is_forced, m, state, cut, x, n, GV, lvl, side, nv, RG, RH, bounded, lo, hi, slack_cap,
-              counters, sp, t, fdepth, fown, fend, femit, fcount,
-              out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout):
+def _hand_off(is_forced, m, x, net, path, GV, lvl, side, nv, slack_cap, counters, t, front, rec):
     """A node the geometry cannot decide (a vertex near the hyperplane, or over the
     vertex budget): counted, then -- unless it is a frontier event this run skips --
     emitted for the LP search (``START_HANDOFF`` on a forced path, else ``HANDOFF``
     with its vertex-mean witness).  Returns ``PAUSE`` when the frontier says so, else 0."""
     counters[C_HANDOFFS] += 1
-    if m < fdepth:
-        skip = _handoff_event(fcount, fown, fend, femit, counters, sp, t, m)
+    if m < front.depth:
+        skip = _handoff_event(front, counters, path.sp, t, m)
         if skip == 2:
             return PAUSE
         if skip == 1:
             return 0
-    if is_forced:
-        _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
-              out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
-    else:
-        slack = _witness(GV, lvl, side, nv, n, m, cut, RG, RH, bounded, lo, hi, slack_cap, x)
-        _emit(HANDOFF, m, state, cut, x, slack, n,
-              out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout)
+    kind, slack = START_HANDOFF, 0.0
+    if not is_forced:
+        kind = HANDOFF
+        slack = _witness(GV, lvl, side, nv, net.n, m, path.cut, path.RG, path.RH, net.bounded, net.lo, net.hi,
+                         slack_cap, x)
+    _emit(kind, m, path.state, path.cut, x, slack, net.n,
+          rec.kind, rec.depth, rec.state, rec.cut, rec.x, rec.slack, rec.nout)
     return 0
 
 
@@ -282,22 +361,26 @@ def _root_cone(GV, GI, lvl, n, n_dom, nw, state, Ainv, v0):
 
 
 @nb.njit(cache=True)
-def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
-           starts, widths, Wflat, Woff, bflat,
-           ZA, Z0, NRM, RG, RH, state, cut,
-           GV, GI, vals, scratch_v, scratch_i, keys, owner, sort_pairs,
-           stack, sp, forced, n_forced, Ainv, v0,
-           out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout, counters,
-           fdepth, fown, fend, femit, fcount):
-    """Run the search from the nodes on ``stack`` (``sp[0]`` of them) until the stack is
-    empty (returns ``DONE``) or the output batch is full (``BATCH_FULL``).
+def search(net, rules, path, slabs, rec, front, counters):
+    """Run the search from the nodes on ``path.stack`` (``path.sp[0]`` of them) until
+    the stack is empty (returns ``DONE``), the output batch ``rec`` is full
+    (``BATCH_FULL``) or a frontier event pauses it (``PAUSE``).
 
-    ``forced[:n_forced]``: neuron states every node must follow (resuming a subtree);
-    a forced node that geometry cannot follow is emitted as ``START_HANDOFF``.
-    ``fdepth, fown, fend, femit, fcount``: frontier events (module docstring).
-    ``scale``: domain size entering the near-zero test ``|s(g)| <= tol * (|a| (sqrt(n)
-    |x_g|_inf + scale) + |c| t_g)`` (a bound on the rounding of ``s`` and of ``x_g``).
+    ``path.forced``: neuron states every node must follow (resuming a subtree); a
+    forced node that geometry cannot follow is emitted as ``START_HANDOFF``.  ``front``:
+    frontier events (module docstring).  ``rules``: the certifier's thresholds
+    (:class:`enumerator.certifier.KernelRules`): ``tol`` of the near-zero test
+    ``|s(g)| <= tol * (|a| (sqrt(n) |x_g|_inf + extent) + |c| t_g)`` (a bound on the
+    rounding of ``s`` and of ``x_g``), the leaf threshold, the slack cap and the
+    constant-row norm.  ``counters``: int64[4] (``C_*``).
     """
+    n, n_dom, nw, bounded, lo, hi, scale, starts, widths, Wflat, Woff, bflat, Ainv, v0 = net
+    tol, slack_min, slack_cap, const_norm = rules
+    ZA, Z0, NRM, RG, RH, state, cut, forced, stack, sp = path
+    GV, GI, vals, scratch_v, scratch_i, keys, owner, sort_pairs = slabs
+    fdepth, fown, fend, femit, fcount = front
+    out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout = rec
+    n_forced = forced.shape[0]
     N = state.shape[0]
     L = starts.shape[0]
     vmax = GV.shape[2]
@@ -360,7 +443,7 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
                 _layer_rows(layer, starts, widths, Wflat, Woff, bflat, state, ZA, Z0, NRM, n)
         is_forced = k < n_forced
         a_norm = NRM[k]
-        if a_norm == 0.0:  # constant row: decided by the sign of its value, never cuts
+        if a_norm <= const_norm:  # constant row: decided by the sign of its value, never cuts
             b = 1 if Z0[k] > 0.0 else 0
             if is_forced and forced[k] != b:
                 _emit(START_HANDOFF, m, state, cut, x, 0.0, n,
@@ -388,9 +471,7 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
             else:
                 nneg += 1
         if near:
-            if _hand_off(is_forced, m, state, cut, x, n, GV, lvl, side, nv, RG, RH, bounded, lo, hi, slack_cap,
-                         counters, sp, t, fdepth, fown, fend, femit, fcount,
-                         out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout) == PAUSE:
+            if _hand_off(is_forced, m, x, net, path, GV, lvl, side, nv, slack_cap, counters, t, front, rec) == PAUSE:
                 return PAUSE
             continue
         if nneg == 0 or npos == 0:  # the hyperplane misses the node: one child, no row
@@ -459,9 +540,7 @@ def search(n, n_dom, nw, bounded, lo, hi, scale, tol, slack_min, slack_cap,
                 if over:
                     break
         if over or npos + nnew > vmax or nneg + nnew > vmax:
-            if _hand_off(is_forced, m, state, cut, x, n, GV, lvl, side, nv, RG, RH, bounded, lo, hi, slack_cap,
-                         counters, sp, t, fdepth, fown, fend, femit, fcount,
-                         out_kind, out_depth, out_state, out_cut, out_x, out_slack, nout) == PAUSE:
+            if _hand_off(is_forced, m, x, net, path, GV, lvl, side, nv, slack_cap, counters, t, front, rec) == PAUSE:
                 return PAUSE
             continue
         counters[C_SPLITS] += 1

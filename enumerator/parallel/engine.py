@@ -47,7 +47,7 @@ from os import PathLike
 
 from enumerator.domain import Box, Domain, Unbounded
 from enumerator.files import atomic_output
-from enumerator.heuristics.dispatch import HeuristicStats, geometry_stats, merge_heuristic_stats
+from enumerator.heuristics.dispatch import HeuristicStats
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.parallel.frontier import (
@@ -57,6 +57,7 @@ from enumerator.parallel.frontier import (
     start_depth,
 )
 from enumerator.region import Region, SearchStats
+from enumerator.runstate import Outcome, RunState
 from enumerator.search import EnumerationError, RegionSearch
 from enumerator.subtree import Subtree, check_subtrees, save_checkpoint
 
@@ -71,8 +72,6 @@ __all__ = [
     "WorkItem",
     "run_item",
 ]
-
-_COUNTERS = tuple(f.name for f in dataclasses.fields(SearchStats) if f.name != "seconds")
 
 
 @dataclass(frozen=True)
@@ -310,11 +309,8 @@ class ParallelSearch:
         self.budget = ItemBudget() if budget is None else budget
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.before = dict(before or {})
-        self._totals = dict.fromkeys(_COUNTERS, 0)
-        self._heuristics: dict[str, HeuristicStats] = {}
-        self._t0 = time.perf_counter()
-        self._wall = 0.0
-        self._running = False
+        self._state = RunState.for_options(self.options)
+        self._state.finish(Outcome("not started", None))
         self.items_done = 0
         self.items_lost = 0
         #: Seconds from the start of the run until the first item was handed to a worker
@@ -323,8 +319,6 @@ class ParallelSearch:
         #: The frontier plan of the last run (None: subtree items only).
         self.plan: FrontierPlan | None = None
         self._event_rate: float | None = None
-        self.complete, self.stop_reason, self.pending = False, "not started", None
-        self._stop_requested = False
 
     # -- the RegionSearch surface ---------------------------------------------------------
     @property
@@ -332,23 +326,30 @@ class ParallelSearch:
         """Counters of the finished items of this run (not those of ``before``);
         ``seconds`` is wall-clock time.  With a frontier plan, ``nodes`` counts each
         worker's walk of the top of the tree too."""
-        wall = time.perf_counter() - self._t0 if self._running else self._wall
-        return SearchStats(**self._totals, seconds=wall)
+        return self._state.stats
 
     @property
     def heuristic_stats(self) -> dict[str, HeuristicStats]:
         """Per-heuristic calls, decisions and seconds summed over the finished items
         (as :attr:`RegionSearch.heuristic_stats`; ``geometry`` from the totals)."""
-        out = dict(self._heuristics)
-        core = geometry_stats(self._totals)
-        if core is not None:
-            out["geometry"] = core
-        return out
+        return self._state.heuristic_stats()
+
+    @property
+    def complete(self) -> bool:
+        return self._state.complete
+
+    @property
+    def stop_reason(self) -> str:
+        return self._state.stop_reason
+
+    @property
+    def pending(self) -> list[Subtree] | None:
+        return self._state.pending
 
     def request_stop(self) -> None:
         """Stop handing out items; items in flight finish, then the run ends with
         ``stop_reason == "stopped"`` and ``pending`` set (safe from a signal handler)."""
-        self._stop_requested = True
+        self._state.request_stop()
 
     def run(self, materialize: bool = True, start: list[Subtree] | None = None) -> Iterator[Region | None]:
         """Like :meth:`RegionSearch.run`: a Region (or None when not materializing) per
@@ -365,26 +366,16 @@ class ParallelSearch:
         now = {**self.stats.as_dict(), "items": self.items_done}
         return {k: self.before.get(k, 0) + v for k, v in now.items()}
 
-    def _limit_reached(self) -> str:
-        o = self.options
-        if self._stop_requested:
-            return "stopped"
-        if o.max_regions is not None and self._totals["regions"] >= o.max_regions:
-            return "max_regions"
-        if o.time_limit is not None and time.perf_counter() - self._t0 >= o.time_limit:
-            return "time_limit"
-        return ""
-
     def _item(self, key: int, frontier: _Frontier, events: list, materialize: bool, patterns: bool) -> WorkItem:
         """The next item: a chunk of the open events if any, else subtrees."""
         b, o, slots = self.budget, self.options, self.engine.slots
         regions = b.regions
         if o.max_regions is not None:
-            left = max(1, o.max_regions - self._totals["regions"])
+            left = max(1, self._state.regions_left())
             regions = left if regions is None else min(regions, left)
         seconds = b.seconds
         if o.time_limit is not None:
-            left = max(1e-3, o.time_limit - (time.perf_counter() - self._t0))
+            left = max(1e-3, o.time_limit - self._state.elapsed())
             seconds = left if seconds is None else min(seconds, left)
         if events:
             k = math.ceil(len(events) / (4 * slots))
@@ -452,11 +443,8 @@ class ParallelSearch:
         """
         frontier, in_flight, attempts = _Frontier(), {}, {}
         keys = itertools.count()
-        self._totals = dict.fromkeys(_COUNTERS, 0)
-        self._heuristics: dict[str, HeuristicStats] = {}
+        state = self._state = RunState.for_options(self.options)
         self.items_done = self.items_lost = 0
-        self._t0, self._running, self._stop_requested = time.perf_counter(), True, False
-        self.complete, self.stop_reason, self.pending = False, "running", None
         events: list[int] = []
         self._event_rate = None
         last_save = time.perf_counter()
@@ -473,15 +461,15 @@ class ParallelSearch:
                                            subtrees=None, max_regions=1)
                 self.engine.submit(item)
                 in_flight[item.key] = item
-                self.startup_seconds = time.perf_counter() - self._t0
+                self.startup_seconds = state.elapsed()
             while True:
-                reason = reason or self._limit_reached()
+                reason = reason or state.out_of_budget()
                 while not reason and (events or frontier) and len(in_flight) < self.engine.slots * self.engine.depth:
                     item = self._item(next(keys), frontier, events, materialize, patterns)
                     self.engine.submit(item)
                     in_flight[item.key] = item
                     if self.startup_seconds is None:
-                        self.startup_seconds = time.perf_counter() - self._t0
+                        self.startup_seconds = state.elapsed()
                 if not in_flight:
                     break
                 for outcome in self.engine.wait(timeout=0.5):
@@ -499,9 +487,8 @@ class ParallelSearch:
                         self.engine.submit(retry)
                         in_flight[retry.key] = retry
                         continue
-                    for k in _COUNTERS:
-                        self._totals[k] += outcome.counts[k]
-                    self._heuristics = merge_heuristic_stats(self._heuristics, outcome.heuristics)
+                    state.counters.add(outcome.counts)
+                    state.add_heuristics(outcome.heuristics)
                     frontier.push(outcome.pending)
                     for i in outcome.pending_indices:
                         heapq.heappush(events, i)
@@ -514,11 +501,7 @@ class ParallelSearch:
             clean = True
         finally:
             self.engine.close()
-            self._wall, self._running = time.perf_counter() - self._t0, False
         if clean:
-            if frontier or events:
-                self.stop_reason, self.pending = reason, self._open_work(frontier, events, {})
-            else:
-                self.complete, self.stop_reason, self.pending = True, "", None
+            state.finish(Outcome(reason, self._open_work(frontier, events, {})) if frontier or events else Outcome())
             if self.checkpoint is not None:
                 self._save(frontier, events, {})

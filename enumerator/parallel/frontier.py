@@ -43,8 +43,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from enumerator.core import kernel as K
-from enumerator.core.driver import CoreRun
-from enumerator.search import EnumerationError, RegionSearch
+from enumerator.core.driver import GeometryEngine
+from enumerator.engines import engines_for
+from enumerator.errors import EnumerationError
+from enumerator.runstate import Counters, RunState, make_spec
+from enumerator.search import RegionSearch
 from enumerator.subtree import Subtree
 
 __all__ = ["FrontierPlan", "FrontierSpec", "run_frontier_item", "serial_patterns", "start_depth", "warm_up"]
@@ -67,16 +70,20 @@ class FrontierSpec:
     token: str
 
 
-def _search(context, max_regions=None, time_limit=None) -> RegionSearch:
-    options = dataclasses.replace(context.options, max_regions=max_regions, time_limit=time_limit)
-    return RegionSearch(context.network, context.domain, backend=context.backend, options=options)
+def _geometry(context) -> GeometryEngine:
+    """The geometry engine of the search (with its fallback), for a search it accepts."""
+    engine = engines_for(make_spec(context.network, context.domain, context.backend, context.options))[0]
+    if not isinstance(engine, GeometryEngine):
+        raise EnumerationError("frontier plans need the geometry core")
+    return engine
 
 
 class FrontierPlan:
     """The frontier events of a search (coordinator side).  Build with :meth:`build`."""
 
-    def __init__(self, core: CoreRun, depth: int, kinds, depths, states, xs, slacks):
+    def __init__(self, core: GeometryEngine, depth: int, kinds, depths, states, xs, slacks):
         self._core = core
+        self._counters = Counters()  # the LPs of certified events (not part of any run)
         self.depth = depth
         self.kinds, self.depths, self.states, self.xs, self.slacks = kinds, depths, states, xs, slacks
         self.spec = FrontierSpec(depth, len(kinds), uuid.uuid4().hex)
@@ -87,23 +94,25 @@ class FrontierPlan:
         return self.spec.size
 
     @staticmethod
-    def _walk(core: CoreRun, depth: int):
+    def _walk(core: GeometryEngine, depth: int):
         """Every event at ``depth``, emitted: arrays (kind, depth, state, x, slack)."""
         core.set_frontier(depth, np.zeros(0, dtype=np.int8), NEVER, emit=True)
-        core._seed(np.zeros(0, dtype=np.int8))
+        core.seed(np.zeros(0, dtype=np.int8))
         kinds, depths, states, xs, slacks = [], [], [], [], []
+        counters = Counters()
         while True:
-            code = core._call()
-            k = int(core.nout[0])
+            code = core.step(counters)
+            rec = core.batch()
+            k = int(rec.nout[0])
             if k:
-                kind = core.out_kind[:k]
+                kind = rec.kind[:k]
                 if np.any((kind != K.FRONTIER) & (kind != K.HANDOFF)):
                     raise EnumerationError("frontier walk produced a record that is not an event")
                 kinds.append(kind.copy())
-                depths.append(core.out_depth[:k].copy())
-                states.append(core.out_state[:k, :depth].copy())
-                xs.append(core.out_x[:k].copy())
-                slacks.append(core.out_slack[:k].copy())
+                depths.append(rec.depth[:k].copy())
+                states.append(rec.state[:k, :depth].copy())
+                xs.append(rec.x[:k].copy())
+                slacks.append(rec.slack[:k].copy())
             if code != K.BATCH_FULL:
                 break
         if not kinds:
@@ -117,7 +126,7 @@ class FrontierPlan:
         """The plan at ``depth``, or (None) at the first depth from the first layer's
         end down that has at least ``target`` events (every depth over R^n is at least
         the input dimension)."""
-        core = CoreRun(_search(context))
+        core = _geometry(context)
         N, n = core.N, core.n
         low = 0 if core.bounded else n
         if depth is not None:
@@ -136,8 +145,8 @@ class FrontierPlan:
             core = self._core
             m = int(self.depths[i])
             prefix = self.states[i, :m].astype(bool)
-            found = core._certify(prefix, self.xs[i].copy(), float(self.slacks[i]))
-            self._subtrees[i] = core._subtree(prefix, found)
+            found = core.certify(prefix, self.xs[i].copy(), float(self.slacks[i]), self._counters)
+            self._subtrees[i] = core.as_subtree(prefix, found)
         return self._subtrees[i]
 
     def subtrees(self, indices) -> list[Subtree]:
@@ -174,19 +183,19 @@ class _Cursor:
 
     def __init__(self, context, spec: FrontierSpec):
         self.token = spec.token
-        self.core = CoreRun(_search(context))
+        self.core = _geometry(context)
         self.own = np.zeros(spec.size, dtype=np.int8)
         self.core.set_frontier(spec.depth, self.own, 0)
-        self.core._seed(np.zeros(0, dtype=np.int8))
+        self.core.seed(np.zeros(0, dtype=np.int8))
 
     @property
     def position(self) -> int:
         """The next event this walk reaches."""
-        return int(self.core.fcount[0])
+        return self.core.events_reached
 
     @property
     def open(self) -> bool:
-        return int(self.core.sp[0]) > 0
+        return self.core.walk_open
 
 
 #: Idle cursors of this process for the current plan (a process may run items in
@@ -241,53 +250,47 @@ def run_frontier_item(context, item):
     spec, idx = item.frontier, np.asarray(item.indices, dtype=np.int64)
     cur = _take_cursor(context, spec, int(idx[0]))
     core = cur.core
-    search = _search(context, item.max_regions, item.seconds)
-    search._stop_requested = False  # what RegionSearch.run sets before its core runs
-    core.search = search
-    core.base_nodes = -int(core.counters[K.C_NODES])
-    core.counter_base = core.counters.copy()
+    state = RunState(item.max_regions, item.seconds, None if item.seconds is None else SOFT_FACTOR * item.seconds)
     core.patterns = [] if item.patterns else None
-    core.soft_seconds = None if item.seconds is None else SOFT_FACTOR * item.seconds
     cur.own[idx] = 1
-    core.fend = int(idx[-1]) + 1
     try:
-        regions, stopped = _drain_all(core.drain(item.materialize, search._root_subtree(), []))
+        regions, stopped = _drain_all(core.walk_events(state, item.materialize, int(idx[-1]) + 1))
     finally:
         cur.own[idx] = 0
-    if search.stop_reason == "interrupted":
+    if stopped is not None and stopped.pending is None:
         raise KeyboardInterrupt
-    reached = int(core.fcount[0])
+    reached = core.events_reached
     left = [int(i) for i in idx if i >= reached]  # paused early (budget): not reached
-    if stopped:
-        pending = list(search.pending)
-        core.sp[0] = core.frontier_stack()  # its open nodes below reached events are returned
+    if stopped is not None:
+        pending = list(stopped.pending)
+        core.drop_reached_events()  # its open nodes below reached events are returned
     else:
         pending = []
-        if int(core.sp[0]) == 0 and reached != spec.size:
+        if not core.walk_open and reached != spec.size:
             raise EnumerationError(f"this worker's walk met {reached} frontier events, the plan "
                                    f"{spec.size}: workers must run the same code")
     patterns = b"".join(core.patterns) if item.patterns else None
     core.patterns = None
     _give_back(cur)  # not after an exception: its state is unknown
-    return search.stats.as_dict(), pending, left, (regions if item.materialize else None), patterns
+    return state.stats.as_dict(), pending, left, (regions if item.materialize else None), patterns
 
 
 def serial_patterns(context) -> tuple[dict, bytes]:
     """The serial search in pattern mode, in process: ``(counts, packed patterns)`` of
     the geometry core run from the root with no frontier -- the baseline of
     pattern-mode parallel runs (the same per-region work, no items)."""
-    search = _search(context)
-    search._stop_requested = False  # what RegionSearch.run sets before its core runs
+    options = dataclasses.replace(context.options, max_regions=None, time_limit=None)
+    search = RegionSearch(context.network, context.domain, backend=context.backend, options=options)
     if search.core_refusal:
         patterns = b"".join(r.pattern for r in search.run(materialize=True))
         return search.stats.as_dict(), patterns
-    core = CoreRun(search)
+    core = _geometry(context)
     core.patterns = []
-    for _ in core.run(False, None):
-        pass
-    if not search.complete:
-        raise EnumerationError(f"serial pattern run stopped: {search.stop_reason}")
-    return search.stats.as_dict(), b"".join(core.patterns)
+    state = RunState()
+    _, outcome = _drain_all(core.run([core.spec.root_subtree()], state, False))
+    if outcome.stop_reason:
+        raise EnumerationError(f"serial pattern run stopped: {outcome.stop_reason}")
+    return state.stats.as_dict(), b"".join(core.patterns)
 
 
 def warm_up() -> None:
