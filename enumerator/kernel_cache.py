@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from solvers.numba_cache import cache_root
 
-__all__ = ["ANNOUNCE_AFTER", "ensure_compiled"]
+__all__ = ["ANNOUNCE_AFTER", "ensure_compiled", "warm_up"]
 
 #: Seconds a first load may take before the compile line is printed (loading a cached
 #: core takes well under a second; compiling it about 20 s).
@@ -43,8 +43,6 @@ def _compiled() -> bool:
 
 
 def _load() -> None:
-    from enumerator.parallel.frontier import warm_up
-
     warm_up()
 
 
@@ -61,3 +59,17 @@ def ensure_compiled() -> None:
             _load()
     finally:
         _loading.release()
+
+
+def warm_up() -> None:
+    """Load the compiled kernel (numba's on-disk cache) by searching a one-neuron net,
+    so that a fresh worker's first item does not pay for it (the kernel's argument
+    types do not depend on the network or the domain kind)."""
+    import numpy as np
+
+    from enumerator.network import ReLUNetwork
+    from enumerator.search import RegionSearch
+
+    net = ReLUNetwork.from_arrays([np.array([[1.0, 0.5]]), np.array([[1.0]])], [np.array([0.1]), np.array([0.0])])
+    for _ in RegionSearch(net).run(materialize=False):
+        pass

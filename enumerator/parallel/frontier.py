@@ -50,7 +50,7 @@ from enumerator.runstate import Counters, RunState, make_spec
 from enumerator.search import RegionSearch
 from enumerator.subtree import Subtree
 
-__all__ = ["FrontierPlan", "FrontierSpec", "run_frontier_item", "serial_patterns", "start_depth", "warm_up"]
+__all__ = ["FrontierPlan", "FrontierSpec", "run_frontier_item", "serial_patterns", "start_depth"]
 
 #: An item past its time budget finishes the events it reached (and returns the others)
 #: unless it runs this many times its budget; then it stops at once and returns subtrees.
@@ -291,14 +291,3 @@ def serial_patterns(context) -> tuple[dict, bytes]:
     if outcome.stop_reason:
         raise EnumerationError(f"serial pattern run stopped: {outcome.stop_reason}")
     return state.stats.as_dict(), b"".join(core.patterns)
-
-
-def warm_up() -> None:
-    """Load the compiled kernel (numba's on-disk cache) by searching a one-neuron net,
-    so that a fresh worker's first item does not pay for it (the kernel's argument
-    types do not depend on the network or the domain kind)."""
-    from enumerator.network import ReLUNetwork
-
-    net = ReLUNetwork.from_arrays([np.array([[1.0, 0.5]]), np.array([[1.0]])], [np.array([0.1]), np.array([0.0])])
-    for _ in RegionSearch(net).run(materialize=False):
-        pass

@@ -32,7 +32,7 @@ from enumerator.parallel.engine import (
     WorkItem,
     run_item,
 )
-from enumerator.parallel.frontier import warm_up
+from enumerator.kernel_cache import warm_up
 
 __all__ = ["LocalEngine", "available_cores"]
 
