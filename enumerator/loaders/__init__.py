@@ -43,6 +43,7 @@ import importlib
 from os import PathLike
 from pathlib import Path
 
+from enumerator.loaders.optional import MissingDependencyError, require
 from enumerator.network import NetworkError, ReLUNetwork, UnsupportedModelError
 
 __all__ = ["FORMATS", "MissingDependencyError", "format_of", "load_network", "network_from_object",
@@ -58,6 +59,7 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "safetensors": (".safetensors",),
 }
 
+
 #: format -> (module that implements it, its function)
 _LOADERS = {
     "torch": ("enumerator.loaders.torch_state", "load_state_dict_file"),
@@ -66,25 +68,6 @@ _LOADERS = {
     "skops": ("enumerator.loaders.sklearn_mlp", "load_skops"),
     "safetensors": ("enumerator.loaders.safetensors_file", "load_safetensors"),
 }
-
-_EXTRAS = {"torch": "torch", "onnx": "onnx", "sklearn": "sklearn", "skops": "sklearn",
-           "safetensors": "safetensors"}
-
-
-class MissingDependencyError(NetworkError):
-    """The optional package a format needs is not installed (names the pip extra)."""
-
-
-def require(module: str):
-    """Import an optional dependency or raise :class:`MissingDependencyError`."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        top = module.split(".")[0]
-        extra = _EXTRAS.get(top, top)
-        raise MissingDependencyError(f"this format needs the '{top}' package: "
-                                     f"pip install 'relu-shallow[{extra}]'") from None
-
 
 def format_of(path: str | PathLike) -> str:
     """The format of ``path`` by its suffix.

@@ -25,7 +25,7 @@ from os import PathLike
 import numpy as np
 
 from enumerator.limits import ArrayBudget
-from enumerator.loaders import require
+from enumerator.loaders.optional import require
 from enumerator.loaders.chain import ChainBuilder, Dropped, Value, real_array
 from enumerator.network import NetworkError, ReLUNetwork, UnsupportedModelError
 

@@ -18,7 +18,7 @@ import json
 from os import PathLike
 
 from enumerator.limits import MAX_HEADER_BYTES, ArrayBudget, fmt_bytes
-from enumerator.loaders import require
+from enumerator.loaders.optional import require
 from enumerator.loaders.chain import real_array
 from enumerator.loaders.layers import natural_key, network_from_named_arrays
 from enumerator.network import NetworkError, ReLUNetwork

@@ -26,7 +26,7 @@ from os import PathLike
 import numpy as np
 
 from enumerator.limits import check_zip, npy_header
-from enumerator.loaders import require
+from enumerator.loaders.optional import require
 from enumerator.loaders.chain import ChainBuilder
 from enumerator.network import NetworkError, ReLUNetwork, UnsupportedModelError
 

@@ -40,7 +40,7 @@ from os import PathLike
 import numpy as np
 
 from enumerator.limits import ArrayBudget, check_zip
-from enumerator.loaders import require
+from enumerator.loaders.optional import require
 from enumerator.loaders.chain import ChainBuilder, Dropped, Value
 from enumerator.network import NetworkError, ReLUNetwork, UnsupportedModelError
 

@@ -33,7 +33,7 @@ from os import PathLike
 import numpy as np
 
 from enumerator.limits import ArrayBudget, check_zip
-from enumerator.loaders import require
+from enumerator.loaders.optional import require
 from enumerator.loaders.layers import network_from_named_arrays
 from enumerator.network import NetworkError, ReLUNetwork
 
