@@ -82,7 +82,7 @@ def inherit_distance(tol: Tolerances, y: np.ndarray) -> float:
 def unit_rows(Z: np.ndarray, z0: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unit-normal rows ``G y + off`` of the pre-activations ``Z y + z0``, without underflow.
 
-    Each row is first divided by its largest |entry|, then by its Euclidean norm, so
+    Each row is first divided by its largest ``|entry|``, then by its Euclidean norm, so
     ``G[j] . y + off[j]`` is the signed distance of ``y`` to hyperplane j.
 
     Parameters

@@ -31,7 +31,7 @@ def _bits(region: Region) -> str:
 
 
 def graph_for_export(graph: nx.Graph, json_ready: bool, maps: bool = False) -> nx.Graph:
-    """A copy of ``graph`` with plain attributes (docs-notes/p9-graph.md).
+    """A copy of ``graph`` with plain attributes (docs/explanations.md, "Attributes of the graph file").
 
     Nodes: ``pattern`` (0/1 string), ``slack``, ``witness``, ``facets``, ``piece``,
     ``class`` (:func:`enumerator.graph.predicted_class`), ``output`` (at the witness) and,
