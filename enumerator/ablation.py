@@ -44,7 +44,7 @@ import math
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from enumerator.api import count_regions
 from enumerator.domain import Box, Domain
@@ -302,7 +302,7 @@ class AblationResult:
                        color=plt.cm.tab20(k % 20))
         for ax, title in zip(axes, (f"regions per second (best of {self.repeat})", "LPs per region")):
             ax.set_xticks(x)
-            ax.set_xticklabels(self.nets, rotation=30, ha="right")
+            ax.set_xticklabels(_short_names(self.nets), rotation=30, ha="right")
             for tick, net in zip(ax.get_xticklabels(), self.nets):
                 if net in self.mismatches:
                     tick.set_color("red")
@@ -348,6 +348,13 @@ def _run(network: ReLUNetwork, domain: Domain, heuristics: Heuristics, repeat: i
         if on_run is not None:
             on_run()
     return best, complete, len(counts) == 1
+
+
+def _short_names(nets: Sequence[str]) -> list[str]:
+    """Chart labels of the nets: their file names (or the reference names), the full
+    paths only where two file names coincide."""
+    names = [Path(n).name for n in nets]
+    return [name if names.count(name) == 1 else net for name, net in zip(names, nets)]
 
 
 def _warm_up(sets: Mapping[str, Heuristics], backend: str) -> None:
