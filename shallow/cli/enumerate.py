@@ -26,6 +26,7 @@ from enumerator.regionstore import PATTERN_COLUMNS
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
+    announce,
     build_domain,
     command,
     domain_options,
@@ -162,7 +163,7 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
                                                          slice=slice_report(sl)) as writer:
             with _first_ctrl_c_stops(search):
                 try:
-                    writer.write_many(with_progress(search.run(materialize=True)))
+                    writer.write_many(with_progress(search.run(materialize=True, on_start=announce(net, domain))))
                 except KeyboardInterrupt:
                     interrupted = True
             interrupted = interrupted or search.stop_reason == "interrupted"
@@ -180,7 +181,8 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
                                 checkpoint_every=checkpoint_every, before=before)
         with _first_ctrl_c_stops(search):
             try:
-                for seq, item in enumerate(search.items(materialize=True, start=start), start=first):
+                for seq, item in enumerate(search.items(materialize=True, start=start,
+                                                   on_start=announce(net, domain)), start=first):
                     if item.regions:
                         with atomic_output(out / shard_name(seq)) as tmp:
                             write_regions(tmp, item.regions, network, domain, lower_dim, counts=item.counts,
