@@ -47,3 +47,30 @@ def test_a_stop_request_through_the_hook_ends_the_run_with_work_pending(net_and_
     run = count_run(net, on_start=lambda: stops[0](), stop_hook=stops.append)
     assert run.stop_reason == "stopped" and not run.complete and run.pending and run.counts["regions"] < truth
     assert stops[-1] is None  # the hook is told when the search is over
+
+
+def test_enumerate_run_writes_a_file_only_when_complete(net_and_truth, tmp_path):
+    from enumerator.regionstore import RegionStore
+    from enumerator.runs import enumerate_run, partial_path
+
+    net, truth = net_and_truth
+    out = tmp_path / "r.parquet"
+    cut = enumerate_run(net, None, out, options=SearchOptions(max_regions=3))
+    assert not cut.complete and not out.exists() and cut.output == partial_path(out) and cut.rows == 3
+    assert not RegionStore(partial_path(out)).complete
+    full = enumerate_run(net, None, out)
+    assert full.complete and full.output == out and full.rows == RegionStore(out).rows == truth
+
+
+def test_enumerate_run_directory_resumes_to_the_brute_force_rows(net_and_truth, tmp_path):
+    from enumerator.files import OutputPathError
+    from enumerator.runs import enumerate_run
+
+    net, truth = net_and_truth
+    out = tmp_path / "shards"
+    first = enumerate_run(net, None, out, options=SearchOptions(max_regions=3), budget=ItemBudget(regions=2))
+    assert not first.complete and (out / "checkpoint.json").exists()
+    with pytest.raises(OutputPathError, match="not empty"):
+        enumerate_run(net, None, out)
+    rest = enumerate_run(net, None, out, resume=True, budget=ItemBudget(regions=2))
+    assert rest.complete and rest.counts["regions"] == rest.rows == truth
