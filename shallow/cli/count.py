@@ -80,7 +80,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
     remember_inputs(network, domain)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             **heuristic_settings(enabled, disabled))
-    interrupts = Interrupts()
+    interrupts = Interrupts()  # keeps the stop function after the search: a late Ctrl-C spares the checkpoint write
     with interrupts.installed():
         run = count_run(network, domain, backend=solver, options=options,
                         engine=build_engine(workers, scheduler, dask_local), budget=item_budget(item_seconds),
