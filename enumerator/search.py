@@ -53,7 +53,7 @@ A solver status other than optimal or infeasible raises :class:`SolverError`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from enumerator.domain import Domain
 from enumerator.engines import engine_refusals, engines_for
@@ -144,7 +144,8 @@ class RegionSearch:
         raise EnumerationError(f"no engine accepts subtree of prefix length {len(subtree.prefix)}")
 
     # -- the run --------------------------------------------------------------------------
-    def run(self, materialize: bool = True, start: list[Subtree] | None = None) -> Iterator[Region | None]:
+    def run(self, materialize: bool = True, start: list[Subtree] | None = None,
+            on_start: Callable[[], None] | None = None) -> Iterator[Region | None]:
         """Generator over the search: yields a :class:`Region` per realizable pattern
         found (full-dimensional ones only, unless ``include_lower_dim``), or ``None``
         in its place when ``materialize`` is False (count-only, nothing stored).
@@ -152,6 +153,9 @@ class RegionSearch:
         ``start``: search only below these subtrees (e.g. the :attr:`pending` list of
         a stopped search), in order.  Default: the whole tree.  Consecutive subtrees
         that the same engine accepts run in one call of that engine.
+        ``on_start``: called once when the search proper begins (after the engines
+        are prepared, i.e. compiled, and the clock starts); not for a run that has
+        nothing to search (``max_regions`` 0).
         """
         if start is not None:
             check_subtrees(start, self.network, self.domain)
@@ -172,6 +176,8 @@ class RegionSearch:
         for engine in engines:  # a first compile is not search time (a Ctrl-C meanwhile still stops the run)
             engine.prepare()
         state.restart_clock()
+        if on_start is not None:
+            on_start()
         for i, (name, group) in enumerate(groups):
             outcome = yield from by_name[name].run(group, state, materialize)
             if outcome.stop_reason:

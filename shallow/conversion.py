@@ -31,6 +31,7 @@ from enumerator.models import as_network
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.region import Region, SearchStats
+from enumerator.runs import engine_note
 from shallow.build import build
 from shallow.network import ShallowNetwork
 from shallow.verify import VerifyReport, verify
@@ -110,25 +111,16 @@ def region_bytes(region: Region) -> int:
                                  if isinstance(getattr(region, f.name), np.ndarray))
 
 
-def engine_note(search) -> str:
-    """Which engine ran ``search`` (a :class:`RegionSearch` or a parallel search) and why:
-    ``"geometry core"``, or ``"LP search: <why the core does not apply>"``."""
-    refusal = getattr(search, "core_refusal", "")
-    if not refusal:
-        return "geometry core"
-    return f"LP search: {refusal}"
-
-
 def _warn(message: str) -> None:
     warnings.warn(message, MemoryGuardWarning, stacklevel=4)
 
 
 def _collect(search, max_memory: int | None, progress: Callable[[Iterator], Iterator],
-             on_warning: Callable[[str], None]) -> tuple[list, str]:
+             on_warning: Callable[[str], None], on_start: Callable[[], None] | None) -> tuple[list, str]:
     """Run ``search`` keeping its regions under the memory guard (module docstring);
     returns the regions and ``"max_memory"`` if the guard stopped it, else ``""``."""
     regions, held, warned, stopped = [], 0, False, ""
-    for region in progress(search.run()):
+    for region in progress(search.run(on_start=on_start)):
         regions.append(region)
         held += region_bytes(region)
         estimate = BUILD_FACTOR * held
@@ -161,7 +153,8 @@ def convert(network, domain: Domain | None = None, *, backend: str = "highs", op
             engine=None, budget=None, verify_samples: int = 0,
             progress: Callable[[Iterator], Iterator] | None = None,
             stop_hook: Callable[[Callable[[], None] | None], None] | None = None,
-            on_warning: Callable[[str], None] | None = None) -> Conversion:
+            on_warning: Callable[[str], None] | None = None,
+            on_start: Callable[[], None] | None = None) -> Conversion:
     """Enumerate the regions of ``network`` over ``domain`` and build the shallow network.
 
     Parameters
@@ -196,6 +189,8 @@ def convert(network, domain: Domain | None = None, *, backend: str = "highs", op
     on_warning : callable or None
         Receives the memory guard's warning at half of ``max_memory`` (default: a
         :class:`MemoryGuardWarning` through :mod:`warnings`).
+    on_start : callable or None
+        Called once when the search proper begins (engines compiled, clock started).
 
     Returns
     -------
@@ -235,7 +230,8 @@ def convert(network, domain: Domain | None = None, *, backend: str = "highs", op
     if stop_hook is not None:
         stop_hook(search.request_stop)
     try:
-        regions, memory_stop = _collect(search, max_memory, progress or (lambda items: items), on_warning or _warn)
+        regions, memory_stop = _collect(search, max_memory, progress or (lambda items: items), on_warning or _warn,
+                                          on_start)
     finally:
         if stop_hook is not None:
             stop_hook(None)

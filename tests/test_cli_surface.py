@@ -139,7 +139,7 @@ def test_a_heuristic_file_plugin_can_be_named_in_either_order(net_path, order):
     args = file_args + name_args if order == "file first" else name_args + file_args
     result = CliRunner().invoke(cli, ["count", str(net_path), "--json", *args])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["regions"] == _oracle_count(ReLUNetwork.from_npz(net_path))
     assert report["engine"].startswith("LP search: ") and "plug-in" in report["engine"]
     assert "step_across" in report["heuristics"]
@@ -147,11 +147,11 @@ def test_a_heuristic_file_plugin_can_be_named_in_either_order(net_path, order):
 
 def test_the_run_says_which_engine_ran_and_why(net_path):
     runner = CliRunner()
-    plain = json.loads(runner.invoke(cli, ["count", str(net_path), "--json"]).output)
+    plain = json.loads(runner.invoke(cli, ["count", str(net_path), "--json"]).stdout)
     assert plain["engine"] == "geometry core"
     lower = runner.invoke(cli, ["count", str(net_path), "--lower-dim"])
     assert "engine    LP search: lower-dimensional patterns" in lower.output
-    off = json.loads(runner.invoke(cli, ["count", str(net_path), "--json", "--no-heuristic", "geometry"]).output)
+    off = json.loads(runner.invoke(cli, ["count", str(net_path), "--json", "--no-heuristic", "geometry"]).stdout)
     assert off["engine"] == "LP search: geometry heuristic off"
     assert plain["regions"] == off["regions"] == _oracle_count(ReLUNetwork.from_npz(net_path))
 

@@ -17,6 +17,7 @@ from enumerator.random_nets import he_normal_network
 from enumerator.regionstore import RegionStore
 from shallow.cli import exits
 from shallow.cli.main import cli
+from processes import wait_for_line
 
 pytest.importorskip("pyarrow")
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def test_ctrl_c_leaves_no_file_under_the_final_name(tmp_path, net_file):
                              "--heuristic-file", str(plugin)], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stderr.readline().strip() == "plug-in hanging"
+        wait_for_line(proc, "plug-in hanging")
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=25)
     finally:

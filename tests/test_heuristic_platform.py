@@ -230,7 +230,7 @@ def test_cli_count_with_heuristic_file_and_check(tmp_path):
     ok = runner.invoke(cli, ["count", str(path), "--json", "--heuristic-file", str(EXAMPLE), "--check-heuristics",
                              "--order", "widest_first"])
     assert ok.exit_code == 0, ok.output
-    assert len(certain) <= json.loads(ok.output)["regions"] <= len(certain | ambiguous)
+    assert len(certain) <= json.loads(ok.stdout)["regions"] <= len(certain | ambiguous)
     wrong = plugin_file(tmp_path, WRONG_SIGNS, "all_off")
     bad = runner.invoke(cli, ["count", str(path), "--heuristic-file", str(wrong), "--check-heuristics"])
     assert bad.exit_code == 1 and "heuristic 'all_off' fixed neuron" in bad.output
@@ -265,7 +265,7 @@ def test_installed_plugin_is_listed_and_switched_on_by_name(tmp_path, monkeypatc
     ReLUNetwork.from_arrays(Ws, bs).save_npz(path)
     res = runner.invoke(cli, ["count", str(path), "--json", "--heuristic", "stepper", "--heuristic", "mirror"])
     assert res.exit_code == 0, res.output
-    report = json.loads(res.output)
+    report = json.loads(res.stdout)
     assert len(certain) <= report["regions"] <= len(certain | ambiguous)
     assert report["heuristics"]["stepper"]["calls"] > 0 and "geometry" not in report["heuristics"]
 

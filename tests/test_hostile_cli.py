@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import patterns_resumed_in_steps
+from processes import wait_for_line
 
 from enumerator import RegionSearch, ReLUNetwork, SearchOptions, count_regions
 from enumerator.files import atomic_output
@@ -19,6 +23,8 @@ from enumerator.random_nets import he_normal_network
 from shallow.cli import exits
 from shallow.cli.main import cli
 from shallow.io import load_shallow
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +85,7 @@ def test_output_folder_is_checked_before_the_work(files, monkeypatch):
 def test_the_path_actually_written_is_reported(files, tmp_path):
     result = invoke("convert", files / "net.npz", "-o", tmp_path / "noext", "--json")
     assert result.exit_code == 0
-    assert json.loads(result.output)["output"] == str(tmp_path / "noext.npz")
+    assert json.loads(result.stdout)["output"] == str(tmp_path / "noext.npz")
     assert load_shallow(tmp_path / "noext.npz").metadata["source_hash"] == ReLUNetwork.from_npz(
         files / "net.npz").source_hash
     assert not (tmp_path / "noext").exists()
@@ -96,7 +102,7 @@ def test_counts_are_printed_when_the_final_write_fails(files, tmp_path, monkeypa
     result = invoke("convert", files / "net.npz", "-o", tmp_path / "s.npz")
     assert result.exit_code == exits.ERROR
     assert "regions " in result.output and "No space left on device" in result.output
-    monkeypatch.setattr("enumerator.subtree.save_checkpoint", disk_full)
+    monkeypatch.setattr("enumerator.runs.save_checkpoint", disk_full)  # where count_run saves
     result = invoke("count", files / "net.npz", "--max-regions", "3", "--checkpoint", tmp_path / "ck.json")
     assert result.exit_code == exits.ERROR
     assert "regions   3" in result.output and "could not write checkpoint" in result.output
@@ -120,10 +126,10 @@ def test_checkpoint_can_be_rewritten_in_place_by_resume(files, tmp_path):
     ck = tmp_path / "ck.json"
     first = invoke("count", files / "net.npz", "--max-regions", "5", "--checkpoint", ck, "--json")
     assert first.exit_code == exits.INCOMPLETE
-    total = json.loads(first.output)["regions"]
+    total = json.loads(first.stdout)["regions"]
     for _ in range(100):
         step = invoke("count", files / "net.npz", "--max-regions", "5", "--checkpoint", ck, "--resume", ck, "--json")
-        report = json.loads(step.output)
+        report = json.loads(step.stdout)
         if report["complete"]:
             assert step.exit_code == exits.OK
             break
@@ -166,7 +172,7 @@ def test_every_help_lists_the_exit_codes(name):
 
 
 def test_max_regions_zero_reports_zero(files):
-    report = json.loads(invoke("count", files / "net.npz", "--max-regions", "0", "--json").output)
+    report = json.loads(invoke("count", files / "net.npz", "--max-regions", "0", "--json").stdout)
     assert report["regions"] == 0 and report["complete"] is False and report["stop_reason"] == "max_regions"
 
 
@@ -221,7 +227,7 @@ def test_convert_with_a_limit_exits_3_and_writes_nothing(files, tmp_path):
 def test_compress_time_limit_writes_nothing(files, tmp_path):
     result = invoke("compress", files / "net.npz", "-o", tmp_path / "c.npz", "--time-limit", "1e-6", "--json")
     assert result.exit_code == exits.INCOMPLETE and not (tmp_path / "c.npz").exists()
-    summary = json.loads(result.output.splitlines()[0])
+    summary = json.loads(result.stdout.splitlines()[0])
     assert summary["complete"] is False and summary["output"] is None
 
 
@@ -264,17 +270,10 @@ def test_verify_progress_wrapper_is_the_same_network(files):
 def test_convert_first_ctrl_c_exits_3_and_writes_nothing(tmp_path):
     """A real SIGINT to a running ``convert``: the search stops at its next node, the
     run ends with exit 3 and no output file (nor a temporary one) exists."""
-    import subprocess
-    import sys
-
     he_normal_network((5, 10, 10, 2), seed=0).save_npz(tmp_path / "net.npz")
-    # the command imports the search lazily: import it before 'ready' so the signal finds it running
-    code = ("import sys; from shallow.cli.main import cli; import shallow.conversion, enumerator.search; "
-            "print('ready', flush=True); cli()")
-    cmd = [sys.executable, "-c", code, "convert", str(tmp_path / "net.npz"), "-o", str(tmp_path / "s.npz")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"  # imports done (a Ctrl-C during imports is Python's)
-    time.sleep(1.5)  # the enumeration alone takes about ten seconds
+    cmd = [sys.executable, "-m", "shallow", "convert", str(tmp_path / "net.npz"), "-o", str(tmp_path / "s.npz")]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_line(proc)  # "searching ...": the enumeration (about ten seconds) runs
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == exits.INCOMPLETE, err

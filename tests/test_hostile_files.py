@@ -198,7 +198,7 @@ def test_hostile_shallow_files(corpus, name, fragment):
 def test_the_corpus_network_and_shallow_file_are_good(corpus):
     """The hostile files are variants of files that work: the failures come from the edits."""
     out = run_cli(["count", str(corpus / "net.npz"), "--json"])
-    assert out.exit_code == 0 and json.loads(out.output)["regions"] == count_regions(
+    assert out.exit_code == 0 and json.loads(out.stdout)["regions"] == count_regions(
         ReLUNetwork.from_npz(corpus / "net.npz")).n_regions
     assert run_cli(["verify", str(corpus / "net.npz"), str(corpus / "shallow.npz")]).exit_code == 0
 
@@ -222,7 +222,7 @@ def test_numerically_hostile_inputs_that_are_handled_give_the_right_count(corpus
     args = ["count", str(corpus / f"{name}.npz"), "--json"] + (["--box", str(box[0]), str(box[1])] if box else [])
     out = run_cli(args)
     assert out.exit_code == 0, out.output
-    regions = json.loads(out.output)["regions"]
+    regions = json.loads(out.stdout)["regions"]
     net = ReLUNetwork.from_npz(corpus / f"{name}.npz")
     domain = Box.cube(net.n_inputs, *box) if box else Box.cube(net.n_inputs)
     found = {r.pattern for r in enumerate_regions(net, domain).regions}

@@ -54,7 +54,7 @@ def assert_answer_or_one_error(result):
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output and "internal error" not in result.output, result.output
     if result.exit_code == 0:
-        report = json.loads(result.output)
+        report = json.loads(result.stdout)
         assert isinstance(report["regions"], int) and report["regions"] >= 1 and report["complete"]
     else:
         assert result.exit_code in (1, 2, 3)
@@ -69,7 +69,7 @@ def test_count_on_mutated_network_files(tmp_path, data):
     result = CliRunner().invoke(cli, ["count", str(path), "--json"])
     assert_answer_or_one_error(result)
     if result.exit_code == 0 and data in VALID.values():
-        assert json.loads(result.output)["regions"] == count_regions(NET).n_regions
+        assert json.loads(result.stdout)["regions"] == count_regions(NET).n_regions
 
 
 @pytest.fixture(scope="module")

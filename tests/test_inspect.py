@@ -36,7 +36,7 @@ def test_inspect_shows_the_layers_of_the_torch_model_and_saves_them(pt2, tmp_pat
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     result = CliRunner().invoke(cli, ["inspect", str(path), "-o", str(tmp_path / "net"), "--json"])
     assert result.exit_code == 0, result.output
-    info = json.loads(result.output)
+    info = json.loads(result.stdout)
     weights = [shape for layer in info["layers"] for key, shape in layer["shapes"].items() if key[0] == "W"]
     assert weights == [list(m.weight.shape) for m in linears]  # (out, in), BatchNorm folded into the first
     assert info["parameters"] == sum(m.weight.numel() + m.bias.numel() for m in linears)
@@ -111,7 +111,7 @@ def test_inspect_names_a_dropped_final_sigmoid_and_reads_the_logits(tmp_path):
     zoo.save_pt2(model, tmp_path / "clf.pt2", 2)
     result = CliRunner().invoke(cli, ["inspect", str(tmp_path / "clf.pt2"), "-o", str(tmp_path / "clf"), "--json"])
     assert result.exit_code == 0, result.output
-    info = json.loads(result.output.strip().splitlines()[-1])
+    info = json.loads(result.stdout.strip().splitlines()[-1])
     assert any("dropped the final Sigmoid" in note for note in info["notes"]), info["notes"]
     saved = ReLUNetwork.from_npz(tmp_path / "clf.npz")
     np.testing.assert_allclose(saved(X), zoo.torch_forward(model[:-1], X), rtol=1e-6, atol=1e-6)

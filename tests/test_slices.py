@@ -132,7 +132,7 @@ def test_count_through_a_file_and_comma_points(wide, tmp_path):
     out = CliRunner().invoke(cli, ["count", str(path), "--box", "0", "1", "--through", str(tmp_path / "pts.npy"),
                                    "--json"])
     assert out.exit_code == 0, out.output
-    report = json.loads(out.output)
+    report = json.loads(out.stdout)
     assert report["regions"] == expected
     assert report["slice"]["k"] == 2 and np.allclose(report["slice"]["origin"], P[0])
     assert np.allclose(report["slice"]["directions"], P[1:] - P[0])
@@ -146,7 +146,7 @@ def test_count_through_a_file_and_comma_points(wide, tmp_path):
     out = CliRunner().invoke(cli, ["count", str(path), "--box", "0", "1", "--origin", text[0], "--directions",
                                    str(tmp_path / "dirs.npy"), "--json"])
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["regions"] == expected
+    assert json.loads(out.stdout)["regions"] == expected
 
 
 def test_negative_numbers_are_values_not_options(tmp_path):
@@ -158,7 +158,7 @@ def test_negative_numbers_are_values_not_options(tmp_path):
     U = np.array([[0.0], [1.0], [0.0]])
     expected = count_regions(ReLUNetwork.from_arrays(*by_hand(Ws, bs, np.array([-0.5, 0, 0]), U)),
                              Box([-1.0], [1.0])).n_regions
-    assert json.loads(out.output)["regions"] == expected
+    assert json.loads(out.stdout)["regions"] == expected
 
 
 @pytest.mark.parametrize("args,code,message", [
@@ -227,7 +227,7 @@ def test_through_stops_at_the_network_argument(tmp_path):
                  ["--through", "0,0,0", "--through", "1,0,0", str(path)]):
         out = CliRunner().invoke(cli, ["count", *args, "--json"])
         assert out.exit_code == 0, out.output
-        assert json.loads(out.output)["regions"] == expected
+        assert json.loads(out.stdout)["regions"] == expected
 
 
 @pytest.mark.parametrize("k,seed", [(2, 8), (4, 9)])

@@ -41,7 +41,7 @@ import itertools
 import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from os import PathLike
 
@@ -351,10 +351,11 @@ class ParallelSearch:
         ``stop_reason == "stopped"`` and ``pending`` set (safe from a signal handler)."""
         self._state.request_stop()
 
-    def run(self, materialize: bool = True, start: list[Subtree] | None = None) -> Iterator[Region | None]:
+    def run(self, materialize: bool = True, start: list[Subtree] | None = None,
+            on_start: Callable[[], None] | None = None) -> Iterator[Region | None]:
         """Like :meth:`RegionSearch.run`: a Region (or None when not materializing) per
         pattern found, item by item (not in depth-first order)."""
-        for result in self.items(materialize=materialize, start=start):
+        for result in self.items(materialize=materialize, start=start, on_start=on_start):
             if materialize:
                 yield from result.regions
             else:
@@ -434,9 +435,10 @@ class ParallelSearch:
         return events, rest
 
     def items(self, materialize: bool = False, start: list[Subtree] | None = None,
-              patterns: bool = False) -> Iterator[ItemResult]:
+              patterns: bool = False, on_start: Callable[[], None] | None = None) -> Iterator[ItemResult]:
         """Run the search; yield each finished item's result once, after merging it
-        (with ``patterns``, each result carries its packed patterns).
+        (with ``patterns``, each result carries its packed patterns).  ``on_start`` is
+        called once the engine has started (its workers ready) and the plan is made.
 
         A checkpoint taken after a yield counts that item as finished, so a consumer
         that stores an item's regions must do so before asking for the next one.
@@ -455,6 +457,8 @@ class ParallelSearch:
             events, first = self._make_plan(None if start is None else list(start))
             if first is not None:
                 frontier.push(first)
+            if on_start is not None:
+                on_start()
             reason = ""
             if first is None and self.plan is None:  # one region only: its path's deferred siblings fill the frontier
                 item = dataclasses.replace(self._item(next(keys), frontier, events, materialize, patterns),

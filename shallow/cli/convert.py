@@ -13,6 +13,7 @@ from shallow.cli.options import (
     ByteSize,
     Interrupts,
     IncompleteRun,
+    announce,
     build_domain,
     command,
     default_max_memory,
@@ -88,6 +89,7 @@ def convert(net, output, box, unbounded, polytope, full_dim_only, no_compress, s
                     compress=not no_compress, max_memory=max_memory or default_max_memory(),
                     engine=build_engine(workers, scheduler, dask_local), budget=item_budget(item_seconds),
                     progress=with_progress, stop_hook=lambda stop: setattr(interrupts, "on_first", stop),
+                    on_start=announce(net, domain),
                     on_warning=lambda message: click.echo(f"warning: {message} (--max-memory)", err=True))
             shallow, domain = result.shallow, result.domain
             search_counts = result.stats if isinstance(result.stats, dict) else result.stats.as_dict()

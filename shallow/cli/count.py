@@ -9,6 +9,7 @@ import click
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
+    announce,
     build_domain,
     command,
     domain_options,
@@ -26,11 +27,6 @@ from shallow.cli.options import (
 )
 from shallow.cli.parallel_options import build_engine, checkpoint_every_option, item_budget, parallel_options
 from shallow.cli.slice_options import apply_slice, slice_options, slice_report
-
-
-def add_counts(before: dict, now: dict) -> dict:
-    """Counters of a resumed run added to those of the checkpoint it resumed."""
-    return {k: before.get(k, 0) + v for k, v in now.items()}
 
 
 @command("Count linear regions.")
@@ -71,10 +67,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
     """
     from enumerator.graph import class_components, count_pieces, region_graph
     from enumerator.options import SearchOptions
-    from enumerator.parallel import ParallelSearch
-    from enumerator.search import RegionSearch
-    from enumerator.subtree import load_checkpoint, save_checkpoint
-    from shallow.conversion import engine_note
+    from enumerator.runs import count_run
 
     if checkpoint:
         checkpoint = str(output_path(checkpoint, [net, polytope], option="--checkpoint"))
@@ -87,31 +80,21 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
     remember_inputs(network, domain)
     options = SearchOptions(include_lower_dim=lower_dim, max_regions=max_regions, time_limit=time_limit,
                             **heuristic_settings(enabled, disabled))
-    before, start = load_checkpoint(resume, network, domain, lower_dim) if resume else ({}, None)
-    engine = build_engine(workers, scheduler, dask_local)
-    search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
-              ParallelSearch(network, domain, engine, backend=solver, options=options, budget=item_budget(item_seconds),
-                             checkpoint=checkpoint, checkpoint_every=checkpoint_every, before=before))
-    interrupts = Interrupts()
-    interrupts.on_first = search.request_stop
+    interrupts = Interrupts()  # keeps the stop function after the search: a late Ctrl-C spares the checkpoint write
     with interrupts.installed():
-        regions = [r for r in with_progress(search.run(materialize=keep, start=start)) if keep]
-    counts = add_counts(before, search.stats.as_dict())
-    stop_reason = search.stop_reason  # "stopped" after a first Ctrl-C, "interrupted" after a second
-    complete = search.complete
-    write_error = None
-    if checkpoint and search.pending is not None:
-        try:
-            save_checkpoint(checkpoint, network, domain, lower_dim, counts, search.pending)
-        except OSError as exc:  # the counts are still printed below
-            write_error = f"could not write checkpoint {checkpoint}: {exc}"
-    used = {name: st.as_dict() for name, st in search.heuristic_stats.items() if st.calls or st.decisions}
+        run = count_run(network, domain, backend=solver, options=options,
+                        engine=build_engine(workers, scheduler, dask_local), budget=item_budget(item_seconds),
+                        checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+                        keep_regions=keep, progress=with_progress, on_start=announce(net, domain),
+                        stop_hook=lambda stop: stop and setattr(interrupts, "on_first", stop))
+    counts, complete, stop_reason = run.counts, run.complete, run.stop_reason
+    # stop_reason: "stopped" after a first Ctrl-C, "interrupted" after a second
     report = {"network": net, "architecture": repr(full), "domain": domain.describe(), "slice": slice_report(sl),
-              **counts, "complete": complete, "stop_reason": stop_reason, "heuristics": used,
-              "engine": engine_note(search)}
+              **counts, "complete": complete, "stop_reason": stop_reason, "heuristics": run.heuristics,
+              "engine": run.engine}
     if not lower_dim:
         del report["patterns"]
-    graph = region_graph(network, regions, domain, backend=solver) if keep and complete else None
+    graph = region_graph(network, run.regions, domain, backend=solver) if keep and complete else None
     if with_pieces:
         report["pieces"] = count_pieces(graph) if graph is not None else None
     if with_components:
@@ -137,16 +120,16 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
         click.echo(f"engine    {report['engine']}")
         click.echo(f"search    {counts['nodes']} nodes, {counts['lps']} LPs ({counts['lps_infeasible']} infeasible), "
                    f"{counts['seconds']:.2f} s" + (" (with the resumed run)" if resume else ""))
-        if used:
+        if run.heuristics:
             click.echo("heuristics " + ", ".join(f"{name} {st['decisions']}/{st['calls']} ({st['seconds']:.2f} s)"
-                                                 for name, st in used.items()) + "  (decisions/calls, this run)")
+                                                 for name, st in run.heuristics.items()) + "  (decisions/calls, this run)")
         if not complete:
             click.echo(f"INCOMPLETE ({stop_reason}): counts are lower bounds")
-            if checkpoint and search.pending is not None and write_error is None:
-                click.echo(f"checkpoint {checkpoint}: {len(search.pending)} subtrees left; continue with --resume")
-    if write_error:
-        click.echo(f"Error: {write_error}", err=True)
+            if checkpoint and run.pending is not None and not run.checkpoint_error:
+                click.echo(f"checkpoint {checkpoint}: {len(run.pending)} subtrees left; continue with --resume")
+    if run.checkpoint_error:
+        click.echo(f"Error: {run.checkpoint_error}", err=True)
         finish(exits.ERROR)
-    if search.stop_reason == "interrupted" or interrupts.count > 1:
+    if stop_reason == "interrupted" or interrupts.count > 1:
         finish(exits.ABORTED)
     finish(exits.OK if complete else exits.INCOMPLETE)

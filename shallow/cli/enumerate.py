@@ -26,6 +26,7 @@ from enumerator.regionstore import PATTERN_COLUMNS
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
+    announce,
     build_domain,
     command,
     domain_options,
@@ -47,40 +48,13 @@ from shallow.cli.parallel_options import (
 )
 from shallow.cli.slice_options import apply_slice, slice_options, slice_report
 
-CHECKPOINT = "checkpoint.json"
-
-
-def _prepare_directory(out: Path, resume: bool, network, domain, lower_dim: bool):
-    """``(before counts, start subtrees, next shard number)`` for a directory run."""
-    from enumerator.regionstore import MANIFEST
-    from enumerator.subtree import load_checkpoint
-
-    if not resume:
-        if out.exists() and any(out.iterdir()):
-            raise click.ClickException(f"{out}: exists and is not empty; use --resume to continue it, "
-                                       "or another folder")
-        out.mkdir(parents=True, exist_ok=True)
-        return {}, None, 0
-    if not (out / CHECKPOINT).exists():
-        raise click.ClickException(f"{out}: no {CHECKPOINT} to resume from")
-    before, start = load_checkpoint(out / CHECKPOINT, network, domain, lower_dim)
-    done = int(before.get("items", 0))
-    for shard in out.glob("part-*.parquet"):
-        if int(shard.stem.split("-")[1]) >= done:  # written after the checkpoint: searched again
-            shard.unlink()
-    (out / MANIFEST).unlink(missing_ok=True)
-    return before, start, done
-
-
-def partial_path(out: Path) -> Path:
-    """Where a single-file run that ends early leaves its rows: ``F.partial.parquet``."""
-    return out.with_name(f"{out.stem}.partial{out.suffix}")
-
 
 def _check_outputs(output: str, inputs: list) -> tuple[Path, bool]:
     """``(output path, single file?)``, checked before any work: no input is
     overwritten, a file's folder is writable, a shard directory is not a file (usage
     error, exit 2)."""
+    from enumerator.runs import partial_path
+
     out = Path(output)
     single = out.suffix == ".parquet"
     try:
@@ -92,14 +66,6 @@ def _check_outputs(output: str, inputs: list) -> tuple[Path, bool]:
     except OutputPathError as exc:
         raise click.UsageError(str(exc)) from None
     return out, single
-
-
-def _first_ctrl_c_stops(search):
-    """Ctrl-C handling of the other commands: the first asks ``search`` to stop at its
-    next item, a second raises KeyboardInterrupt."""
-    interrupts = Interrupts()
-    interrupts.on_first = search.request_stop
-    return interrupts.installed()
 
 
 @command("Write every region to Parquet.", name="enumerate")
@@ -135,12 +101,8 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
     (those of the restricted network, in slice coordinates; the file's metadata holds
     the slice).
     """
-    from enumerator.files import atomic_output
     from enumerator.options import SearchOptions
-    from enumerator.parallel import ParallelSearch, SerialEngine
-    from enumerator.regionstore import RegionWriter, shard_name, write_manifest, write_regions
-    from enumerator.search import RegionSearch
-    from shallow.conversion import engine_note
+    from enumerator.runs import enumerate_run
 
     require_parquet()
     out, single = _check_outputs(output, [net, polytope])
@@ -151,50 +113,20 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
     engine = build_engine(workers, scheduler, dask_local)
     if single and resume:
         raise click.UsageError("--resume needs a directory output (a single .parquet file is written at the end)")
-    interrupted = False
-    if single:
-        search = (RegionSearch(network, domain, backend=solver, options=options) if engine is None else
-                  ParallelSearch(network, domain, engine, backend=solver, options=options,
-                                 budget=item_budget(item_seconds)))
-        partial = partial_path(out)
-        with atomic_output(partial) as tmp, RegionWriter(tmp, network, domain, lower_dim,
-                                                         pattern_columns=pattern_columns,
-                                                         slice=slice_report(sl)) as writer:
-            with _first_ctrl_c_stops(search):
-                try:
-                    writer.write_many(with_progress(search.run(materialize=True)))
-                except KeyboardInterrupt:
-                    interrupted = True
-            interrupted = interrupted or search.stop_reason == "interrupted"
-            counts = search.stats.as_dict()
-            if interrupted:
-                sys.exit(exits.ABORTED)  # leaves no file behind
-            writer.close(search.complete, counts)
-        if search.complete:  # only a complete file gets the final name
-            partial.replace(out)
-        rows, files = writer.rows, 1
-    else:
-        before, start, first = _prepare_directory(out, resume, network, domain, lower_dim)
-        search = ParallelSearch(network, domain, engine or SerialEngine(), backend=solver, options=options,
-                                budget=item_budget(item_seconds), checkpoint=out / CHECKPOINT,
-                                checkpoint_every=checkpoint_every, before=before)
-        with _first_ctrl_c_stops(search):
-            try:
-                for seq, item in enumerate(search.items(materialize=True, start=start), start=first):
-                    if item.regions:
-                        with atomic_output(out / shard_name(seq)) as tmp:
-                            write_regions(tmp, item.regions, network, domain, lower_dim, counts=item.counts,
-                                          pattern_columns=pattern_columns, slice=slice_report(sl))
-            except KeyboardInterrupt:
-                interrupted = True
-        if interrupted or search.stop_reason == "interrupted":
-            sys.exit(exits.ABORTED)  # the last periodic checkpoint stays valid
-        counts = search.checkpoint_counts()
-        rows, files = counts["patterns"], len(write_manifest(out, search.complete, counts))
-    written = out if not single or search.complete else partial
+    interrupts = Interrupts()  # the first Ctrl-C stops the search at its next item, a second aborts
+    with interrupts.installed():
+        try:
+            run = enumerate_run(network, domain, out, backend=solver, options=options, engine=engine,
+                                budget=item_budget(item_seconds), checkpoint_every=checkpoint_every, resume=resume,
+                                pattern_columns=pattern_columns, slice=slice_report(sl),
+                                progress=with_progress if single else None, on_start=announce(net, domain),
+                                stop_hook=lambda stop: setattr(interrupts, "on_first", stop))
+        except KeyboardInterrupt:
+            sys.exit(exits.ABORTED)  # no single file left behind; a directory keeps its last checkpoint
+    counts, written, rows, files = run.counts, run.output, run.rows, run.files
     report = {"output": str(written), "rows": rows, "files": files, "regions": counts["regions"],
-              "patterns": counts["patterns"], "complete": search.complete, "stop_reason": search.stop_reason,
-              "seconds": round(counts["seconds"], 3), "slice": slice_report(sl), "engine": engine_note(search)}
+              "patterns": counts["patterns"], "complete": run.complete, "stop_reason": run.stop_reason,
+              "seconds": round(counts["seconds"], 3), "slice": slice_report(sl), "engine": run.engine}
     if as_json:
         click.echo(json.dumps(report))
     else:
@@ -202,8 +134,8 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
             click.echo(f"slice     {sl.describe()}")
         click.echo(f"wrote     {written}: {rows} rows in {files} file(s), {counts['seconds']:.2f} s")
         click.echo(f"engine    {report['engine']}")
-        if not search.complete:
-            click.echo(f"INCOMPLETE ({search.stop_reason})" + (f"; {out} not written" if single else
+        if not run.complete:
+            click.echo(f"INCOMPLETE ({run.stop_reason})" + (f"; {out} not written" if single else
                                                                  "; continue with --resume"))
-    if not search.complete:
+    if not run.complete:
         sys.exit(exits.INCOMPLETE)

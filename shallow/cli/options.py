@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -404,6 +405,17 @@ def _one_line(exc: Exception) -> click.ClickException:
         hints = input_hints(network, domain) if network is not None else []
         message += f" -- likely cause: {'; '.join(hints)}" if hints else ""
     return click.ClickException(message)
+
+
+def announce(net, domain) -> Callable[[], None]:
+    """The ``on_start`` of a command's search: prints one line on stderr,
+    ``searching NET over DOMAIN``, once the network is loaded and the search compiled
+    and running (so a Ctrl-C from then on stops the search, not the start-up)."""
+
+    def on_start() -> None:
+        click.echo(f"searching {net} over {domain.describe()}", err=True)
+
+    return on_start
 
 
 def with_progress(items, show: bool = True, desc: str = "regions", unit: str = " patterns"):
