@@ -141,7 +141,7 @@ class EnumerateRun:
 def _prepare_directory(out: Path, resume: bool, network: ReLUNetwork, domain: Domain, lower_dim: bool):
     """``(before counts, start subtrees, next shard number)`` for a directory run."""
     from enumerator.files import OutputPathError
-    from enumerator.regionstore import MANIFEST
+    from enumerator.results.regionstore import MANIFEST
 
     if not resume:
         if out.exists() and any(out.iterdir()):
@@ -188,7 +188,7 @@ def enumerate_run(network: ReLUNetwork, domain: Domain | None, output: str | Pat
     """
     from enumerator.files import OutputPathError, atomic_output
     from enumerator.parallel import ParallelSearch, SerialEngine
-    from enumerator.regionstore import RegionWriter, shard_name, write_manifest, write_regions
+    from enumerator.results.regionstore import RegionWriter, shard_name, write_manifest, write_regions
     from enumerator.search import RegionSearch
 
     domain = Box.cube(network.n_inputs) if domain is None else domain

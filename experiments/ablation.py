@@ -1,6 +1,6 @@
 """Ablation of the pruning heuristics on the reference suite (one core).
 
-Every reference net (:data:`enumerator.random_nets.REFERENCE_ARCHITECTURES`, He-normal,
+Every reference net (:data:`enumerator.research.random_nets.REFERENCE_ARCHITECTURES`, He-normal,
 seed 0, domain [-1, 1]^n) is counted with each heuristic set below; the plain search
 ``none`` comes first and is the reference count of every net.  The sets include the
 LP search with each branching order and with the example plug-in
@@ -26,9 +26,9 @@ import platform  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from enumerator.ablation import parse_heuristic_set, resolve_network, run_ablation  # noqa: E402
+from enumerator.research.ablation import parse_heuristic_set, resolve_network, run_ablation  # noqa: E402
 from enumerator.plugins import HeuristicRegistry, load_heuristic_file  # noqa: E402
-from enumerator.random_nets import REFERENCE_ARCHITECTURES  # noqa: E402
+from enumerator.research.random_nets import REFERENCE_ARCHITECTURES  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from enumerator import ReLUNetwork, SearchOptions, enumerate_regions
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow import build
 from shallow.export import big_m_forward, big_m_layers
 

@@ -30,7 +30,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from enumerator import Box, Heuristics, SearchOptions, Unbounded, count_regions, iter_regions  # noqa: E402
-from enumerator.random_nets import REFERENCE_ARCHITECTURES, he_normal_network  # noqa: E402
+from enumerator.research.random_nets import REFERENCE_ARCHITECTURES, he_normal_network  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_enumerate.json"
 UNBOUNDED_ARCHITECTURES = ((2, 8, 8, 8, 1), (2, 10, 10, 10, 10, 1), (4, 8, 8, 8, 1), (4, 10, 10, 10, 1))

@@ -31,8 +31,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from enumerator import Box, SearchOptions, count_regions, enumerate_regions  # noqa: E402
-from enumerator.graph import GraphOptions, class_components, count_pieces, region_graph  # noqa: E402
-from enumerator.random_nets import he_normal_network  # noqa: E402
+from enumerator.results.graph import GraphOptions, class_components, count_pieces, region_graph  # noqa: E402
+from enumerator.research.random_nets import he_normal_network  # noqa: E402
 from shallow import build, verify  # noqa: E402
 from shallow.verify import probe_points  # noqa: E402
 

@@ -33,7 +33,7 @@ import numpy as np
 
 import solvers
 from enumerator import Heuristics, SearchOptions
-from enumerator.random_nets import he_normal_network, parse_architecture
+from enumerator.research.random_nets import he_normal_network, parse_architecture
 from enumerator.search import RegionSearch
 from solvers import HighsLP, make_lp
 from solvers.base import SlackLP

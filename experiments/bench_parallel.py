@@ -63,9 +63,9 @@ from enumerator.parallel import (  # noqa: E402
     available_cores,
 )
 from enumerator.parallel.frontier import serial_patterns  # noqa: E402
-from enumerator.random_nets import he_normal_network, parse_architecture  # noqa: E402
+from enumerator.research.random_nets import he_normal_network, parse_architecture  # noqa: E402
 from enumerator.region import Region, pack_pattern  # noqa: E402
-from enumerator.regionstore import RegionStore, RegionWriter  # noqa: E402
+from enumerator.results.regionstore import RegionStore, RegionWriter  # noqa: E402
 
 MIB = 1024.0  # ru_maxrss is in KiB on Linux
 DEFAULT_ARCH = "5-16-16-16-16-1"  # 2,962,073 regions over [-1, 1]^5

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from enumerator import SearchOptions, enumerate_regions
-from enumerator.random_nets import REFERENCE_ARCHITECTURES, he_normal_network
+from enumerator.research.random_nets import REFERENCE_ARCHITECTURES, he_normal_network
 from shallow import build, verify
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_shallow.json"

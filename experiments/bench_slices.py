@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from enumerator import Box, Heuristics, SearchOptions, count_regions  # noqa: E402
 from enumerator.files import atomic_output  # noqa: E402
-from enumerator.random_nets import he_normal_network  # noqa: E402
+from enumerator.research.random_nets import he_normal_network  # noqa: E402
 from enumerator.slices import slice_through  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

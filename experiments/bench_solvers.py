@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from enumerator import Heuristics, SearchOptions, enumerate_regions
-from enumerator.random_nets import REFERENCE_ARCHITECTURES, he_normal_network, parse_architecture
+from enumerator.research.random_nets import REFERENCE_ARCHITECTURES, he_normal_network, parse_architecture
 from solvers import BACKENDS, available_backends
 from solvers.base import SlackLP
 

@@ -26,7 +26,7 @@ from enumerator import (
     Unbounded,
     enumerate_regions,
 )
-from enumerator.random_nets import he_normal_network, quantized_network
+from enumerator.research.random_nets import he_normal_network, quantized_network
 from shallow import build, verify
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_verify_trust.json"

@@ -1,6 +1,6 @@
 """Reproduction (b): measured region counts against the bounds of the literature.
 
-Three parts (formulas in :mod:`enumerator.bounds`):
+Three parts (formulas in :mod:`enumerator.research.bounds`):
 
 1. **Zaslavsky (one layer).**  N hyperplanes in general position cut R^n into exactly
    ``sum_{i <= n} C(N, i)`` regions.  One-hidden-layer nets with N(0, 1) weights and
@@ -31,14 +31,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from enumerator import ReLUNetwork, Unbounded, count_regions
-from enumerator.bounds import (
+from enumerator.research.bounds import (
     hanin_rolnick_scale,
     montufar_lower_bound,
     montufar_upper_bound,
     serra_upper_bound,
     zaslavsky,
 )
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from repro_common import Check, finish
 
 DEEP_ARCHS = ((1, 8, 8, 8, 1), (2, 8, 8, 1), (2, 6, 6, 6, 1), (3, 6, 6, 1), (2, 4, 4, 4, 4, 1))

@@ -2,7 +2,7 @@
 
 Setup: 2-input networks with N = 24 hidden neurons split evenly into L = 1, 2, 3, 4
 layers (24 / 12-12 / 8-8-8 / 6-6-6-6, one output), He-normal weights and N(0, 0.1^2)
-biases (:func:`enumerator.random_nets.he_normal_network`), seeds 0..9; exact counts of
+biases (:func:`enumerator.research.random_nets.he_normal_network`), seeds 0..9; exact counts of
 full-dimensional regions over [-1, 1]^2.
 
 Literature: the *maximal* number of regions grows exponentially with depth at a fixed
@@ -35,8 +35,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from enumerator import count_regions
-from enumerator.bounds import montufar_lower_bound, serra_upper_bound
-from enumerator.random_nets import he_normal_network
+from enumerator.research.bounds import montufar_lower_bound, serra_upper_bound
+from enumerator.research.random_nets import he_normal_network
 from repro_common import Check, finish
 
 N_INPUTS, N_NEURONS, DEPTHS, SEEDS = 2, 24, (1, 2, 3, 4), range(10)

@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from enumerator.lines import count_along_segment
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from repro_common import Check, finish
 
 N_INPUTS, NEURONS, DEPTHS, SEEDS, LINES = 4, (16, 32, 64, 128), (1, 2, 3), (0, 1), 8

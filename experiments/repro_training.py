@@ -31,7 +31,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from enumerator import ReLUNetwork, count_regions
-from enumerator.bounds import serra_upper_bound
+from enumerator.research.bounds import serra_upper_bound
 from repro_common import Check, finish
 from train_two_moons import OUT as SHIPPED
 from train_two_moons import train, two_moons

@@ -268,7 +268,7 @@ def convert_stored(network, path: str | PathLike, domain: Domain | None = None, 
     ImportError
         If pyarrow is missing (the message gives the install command).
     """
-    from enumerator.regionstore import RegionStore, RegionStoreError, require_pyarrow
+    from enumerator.results.regionstore import RegionStore, RegionStoreError, require_pyarrow
 
     network = as_network(network)
     require_pyarrow()

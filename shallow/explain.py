@@ -5,11 +5,11 @@ contributions ``C[k, i] * x_i`` plus ``d[k]`` add up to ``f(x)[k]`` with no
 approximation.
 
 The nearest constraints are the region's *facets* (faces of dimension n-1 inside the
-domain, :mod:`enumerator.graph`) closest to ``x``: for each, the neuron whose hyperplane
+domain, :mod:`enumerator.results.graph`) closest to ``x``: for each, the neuron whose hyperplane
 carries it, the exact Euclidean distance from ``x`` to the facet (a QP; it can exceed
 the distance to the facet's hyperplane when the foot of the perpendicular lies
 outside the region), the unit direction towards the nearest point of the facet, and
-the pattern of the region across it (:func:`enumerator.graph.pattern_across`).  The
+the pattern of the region across it (:func:`enumerator.results.graph.pattern_across`).  The
 hyperplane distance is a lower bound on the facet distance, so the ``top`` nearest
 facets are exact after a few QPs.
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from enumerator import Box, Domain, ReLUNetwork, Region, pack_pattern
-from enumerator.graph import GraphOptions, facet, pattern_across
+from enumerator.results.graph import GraphOptions, facet, pattern_across
 from enumerator.models import as_network
 from enumerator.polytope import region_halfspaces
 from shallow.region_size import VolumeShares, chebyshev_radius, volume_shares

@@ -3,7 +3,7 @@
 One rule per region: its conditions are the pre-activation inequalities of the neurons
 that carry a *facet* of the region inside the domain (``z_j(x) > 0`` for an active
 neuron, ``z_j(x) <= 0`` for an inactive one, with ``z_j(x) = a_j . x + c_j``), read off
-the region adjacency graph (:mod:`enumerator.graph`).  Every other row of the pattern
+the region adjacency graph (:mod:`enumerator.results.graph`).  Every other row of the pattern
 is redundant within the domain (a full-dimensional polytope is the intersection of its
 facet half-spaces), so on the domain's interior the rules hold exactly where the
 region does; on a boundary shared by two regions both rules may hold, and both give
@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 
 from enumerator import Domain
-from enumerator.graph import pieces
+from enumerator.results.graph import pieces
 from shallow.classes import predicted_classes
 from shallow.explain import affine_text
 
@@ -75,7 +75,7 @@ class Rule:
 
 def build_rules(graph: nx.Graph, merge: bool = False, domain: Domain | None = None,
                 backend: str = "highs") -> list[Rule]:
-    """Rules from a region graph (:func:`enumerator.graph.region_graph`), one per region
+    """Rules from a region graph (:func:`enumerator.results.graph.region_graph`), one per region
     or, with ``merge``, one per linear piece (largest first); with ``domain``, each
     with its predicted classes."""
     groups = sorted(pieces(graph), key=lambda g: (-len(g), min(g))) if merge else [{i} for i in sorted(graph.nodes)]

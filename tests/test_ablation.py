@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from oracles import brute_force, random_net
 
-import enumerator.ablation as ablation
+import enumerator.research.ablation as ablation
 from enumerator import Heuristics, ReLUNetwork
-from enumerator.ablation import HEURISTIC_NAMES, parse_heuristic_set, resolve_network, run_ablation
-from enumerator.random_nets import he_normal_network
+from enumerator.research.ablation import HEURISTIC_NAMES, parse_heuristic_set, resolve_network, run_ablation
+from enumerator.research.random_nets import he_normal_network
 from shallow.cli.main import cli
 
 SETS = {"none": Heuristics.none(), "default": Heuristics()}

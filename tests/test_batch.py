@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from enumerator import SearchOptions, count_regions
 from enumerator.loaders import load_network
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow.cli.main import cli
 from shallow.io import load_shallow
 

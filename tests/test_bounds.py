@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from oracles import zaslavsky as oracle_zaslavsky
 
 from enumerator import ReLUNetwork, Unbounded, count_regions
-from enumerator.bounds import (
+from enumerator.research.bounds import (
     hanin_rolnick_scale,
     montufar_lower_bound,
     montufar_upper_bound,

@@ -89,7 +89,7 @@ def test_count_ablation_flag_gives_the_same_count(runner, crossing_lines):
 
 
 def test_count_time_limit_marks_incomplete(runner, tmp_path):
-    from enumerator.random_nets import he_normal_network
+    from enumerator.research.random_nets import he_normal_network
 
     he_normal_network((5, 10, 10, 2), seed=0).save_npz(tmp_path / "big.npz")
     report = json.loads(runner.invoke(cli, ["count", str(tmp_path / "big.npz"), "--json", "--time-limit", "0.3",

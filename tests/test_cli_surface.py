@@ -20,7 +20,7 @@ import enumerator
 import shallow
 import solvers
 from enumerator import Box, DomainError, NetworkError, ReLUNetwork
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from oracles import brute_force
 from shallow.cli import exits
 from shallow.cli.main import cli

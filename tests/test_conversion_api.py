@@ -12,7 +12,7 @@ import pytest
 
 from enumerator import NetworkError, ReLUNetwork, SearchOptions, as_network, count_regions, enumerate_regions
 from enumerator.models import ModelTypeError
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from oracles import brute_force
 from shallow import IncompleteConversion, convert
 from shallow.conversion import MemoryGuardWarning

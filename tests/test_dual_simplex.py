@@ -8,7 +8,7 @@ import pytest
 from oracles import brute_force, random_net
 
 from enumerator import Heuristics, Polytope, ReLUNetwork, SearchOptions, enumerate_regions
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from solvers import LPProblem, LPStatus, make_lp
 from solvers.dual_simplex import DualSimplexLP
 
@@ -196,7 +196,7 @@ def test_lp_search_gives_the_highs_regions(arch):
 def test_lower_dimensional_search_gives_the_highs_regions(monkeypatch):
     """A degenerate net (integer weights): lower-dimensional and tight solves go to
     HiGHS, the rest is certified here, and the regions are HiGHS's."""
-    from enumerator.random_nets import quantized_network
+    from enumerator.research.random_nets import quantized_network
     from enumerator.search import RegionSearch
 
     made = []

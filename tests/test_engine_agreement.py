@@ -10,7 +10,7 @@ from oracles import brute_force, random_net, sweep_1d
 
 from enumerator import Box, EnumerationError, Heuristics, Polytope, RegionSearch, ReLUNetwork, SearchOptions, Unbounded
 from enumerator.agreement import DEFAULT_CONFIGS, check_agreement
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 
 TRIANGLE = Polytope(np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]), np.array([1.0, 1.0, 0.5]))
 

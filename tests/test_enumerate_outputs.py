@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from enumerator import RegionSearch
-from enumerator.random_nets import he_normal_network
-from enumerator.regionstore import RegionStore
+from enumerator.research.random_nets import he_normal_network
+from enumerator.results.regionstore import RegionStore
 from shallow.cli import exits
 from shallow.cli.main import cli
 from processes import wait_for_line

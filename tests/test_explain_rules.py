@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from oracles import random_net
 
 from enumerator import Box, ReLUNetwork, enumerate_regions
-from enumerator.graph import region_graph
+from enumerator.results.graph import region_graph
 from shallow.cli.main import cli
 from shallow.rules import build_rules, rules_json
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from enumerator import SearchOptions, enumerate_regions
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow import build, save_shallow
 from shallow.cli.main import cli
 from shallow.export import big_m_forward, big_m_layers, load_torch, save_onnx

@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from enumerator import Box, Polytope, SearchOptions, Unbounded, enumerate_regions
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow import InfinityConflict, build
 from shallow.network import ExtendedLayer, ShallowNetwork
 from shallow.verify import probe_points

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from oracles import forward_patterns, random_net, sweep_1d
 
 from enumerator import Box, ReLUNetwork, enumerate_regions
-from enumerator.graph import count_pieces, region_graph
+from enumerator.results.graph import count_pieces, region_graph
 from shallow.cli.main import cli
 
 
@@ -166,7 +166,7 @@ def test_graph_cli_writes_graphml_and_json(tmp_path):
 
 
 def test_graph_rejects_incomplete_region_lists():
-    from enumerator.graph import GraphError
+    from enumerator.results.graph import GraphError
 
     net = ReLUNetwork.from_arrays([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 1.0]]], [[0.0, 0.0], [0.0]])
     regions = enumerate_regions(net).regions

@@ -19,7 +19,7 @@ from oracles import pattern_rows, random_net
 from scipy.optimize import linprog
 
 from enumerator import Box, Heuristics, Polytope, ReLUNetwork, SearchOptions, enumerate_regions
-from enumerator.graph import GraphOptions, region_graph
+from enumerator.results.graph import GraphOptions, region_graph
 from shallow.cli.main import cli
 from shallow.explain import nearest_facets
 
@@ -164,7 +164,7 @@ def oracle_components(Ws, bs, regions):
 
 @pytest.mark.parametrize("which", ["abs", "random 1 output", "random 3 outputs"])
 def test_class_components_against_the_pairwise_oracle(which):
-    from enumerator.graph import class_components
+    from enumerator.results.graph import class_components
 
     if which == "abs":  # f = relu(x0 - .5) + relu(-x0 - .5): class 1 on the two outer slabs
         Ws, bs = [np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([[1.0, 1.0]])], [np.array([-0.5, -0.5]), np.zeros(1)]

@@ -17,7 +17,7 @@ from conftest import patterns_resumed_in_steps, region_patterns
 from oracles import brute_force, random_net
 
 from enumerator import Box, Heuristics, Polytope, ReLUNetwork, SearchOptions, count_regions
-from enumerator.ablation import parse_heuristic_set, run_ablation
+from enumerator.research.ablation import parse_heuristic_set, run_ablation
 from enumerator.errors import EnumerationError, HeuristicError
 from enumerator.plugins import HeuristicRegistry, load_heuristic_file
 from enumerator.subtree import load_checkpoint, save_checkpoint

@@ -22,7 +22,7 @@ from enumerator import (
     load_checkpoint,
     save_checkpoint,
 )
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow.explain import explain_point
 
 NET = he_normal_network((2, 8, 8, 1), seed=0)

@@ -19,7 +19,7 @@ from processes import wait_for_line
 
 from enumerator import RegionSearch, ReLUNetwork, SearchOptions, count_regions
 from enumerator.files import atomic_output
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow.cli import exits
 from shallow.cli.main import cli
 from shallow.io import load_shallow

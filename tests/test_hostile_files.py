@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from enumerator import Box, ReLUNetwork, SearchOptions, count_regions
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow.build import build
 from shallow.cli.main import cli
 from shallow.io import save_shallow

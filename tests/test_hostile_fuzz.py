@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enumerator import Box, CheckpointError, SearchOptions, count_regions, load_checkpoint, save_checkpoint
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow.cli.main import cli
 from shallow.io import ShallowFormatError, load_shallow
 

@@ -12,7 +12,7 @@ import pytest
 
 from enumerator import Box, Polytope, ReLUNetwork, SearchOptions, Unbounded, enumerate_regions, load_checkpoint
 from enumerator.parallel import ItemBudget, LocalEngine, ParallelSearch, SerialEngine
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from tests.oracles import random_net, sweep_1d
 
 TRIANGLE = Polytope(np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]), np.array([1.0, 1.0, 0.5]))

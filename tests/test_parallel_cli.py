@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from enumerator import Box, enumerate_regions, load_checkpoint
-from enumerator.random_nets import he_normal_network
-from enumerator.regionstore import RegionStore
+from enumerator.research.random_nets import he_normal_network
+from enumerator.results.regionstore import RegionStore
 from shallow.cli import exits
 from shallow.cli.main import cli
 

@@ -30,7 +30,7 @@ from enumerator.parallel import (
     run_item,
 )
 from enumerator.parallel.frontier import FrontierPlan
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from enumerator.search import EnumerationError
 
 TRIANGLE = Polytope(np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]), np.array([1.0, 1.0, 0.5]))

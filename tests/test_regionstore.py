@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from enumerator import Box, ReLUNetwork, SearchOptions, enumerate_regions
-from enumerator.random_nets import he_normal_network
-from enumerator.regionstore import RegionStore, RegionStoreError, read_regions, write_regions
+from enumerator.research.random_nets import he_normal_network
+from enumerator.results.regionstore import RegionStore, RegionStoreError, read_regions, write_regions
 from shallow.cli import exits
 from shallow.cli.main import cli
 from shallow.io import load_shallow

@@ -24,7 +24,7 @@ from enumerator import (
     save_checkpoint,
 )
 from enumerator.agreement import check_agreement
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow.cli.main import cli
 from processes import wait_for_line
 

@@ -50,7 +50,7 @@ def test_a_stop_request_through_the_hook_ends_the_run_with_work_pending(net_and_
 
 
 def test_enumerate_run_writes_a_file_only_when_complete(net_and_truth, tmp_path):
-    from enumerator.regionstore import RegionStore
+    from enumerator.results.regionstore import RegionStore
     from enumerator.runs import enumerate_run, partial_path
 
     net, truth = net_and_truth

@@ -130,7 +130,7 @@ def test_integer_weight_net_with_exact_cancellations_counts_consistently():
     # which made the witness check fail before; sampled patterns (neurons within the forward
     # pass's rounding bound of 0 read as off) must all be enumerated regions.
     from enumerator import Heuristics, SearchOptions, enumerate_regions
-    from enumerator.random_nets import quantized_network
+    from enumerator.research.random_nets import quantized_network
 
     net = quantized_network((3, 12, 12, 1), 18, weight_steps=2, bias_steps=2)
     found = {r.pattern for r in enumerate_regions(net).regions}

@@ -12,7 +12,7 @@ import pytest
 from oracles import random_net
 
 from enumerator import Box, Polytope, ReLUNetwork, SearchOptions, Unbounded, enumerate_regions
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow import InfinityConflict, build, verify
 from shallow.network import ExtendedLayer
 from shallow.verify import probe_points, tolerance

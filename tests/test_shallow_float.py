@@ -28,7 +28,7 @@ from enumerator import (
     Unbounded,
     enumerate_regions,
 )
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow import build, save_shallow
 from shallow.build import branching_rows
 from shallow.verify import tolerance

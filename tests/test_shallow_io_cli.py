@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from enumerator import SearchOptions, enumerate_regions
-from enumerator.random_nets import he_normal_network
+from enumerator.research.random_nets import he_normal_network
 from shallow import ShallowFormatError, build, load_shallow, save_shallow
 from shallow.cli.main import cli
 

@@ -180,7 +180,7 @@ def test_slice_option_errors(tmp_path, args, code, message):
 
 def test_enumerate_graph_and_plot_on_a_slice(wide, tmp_path):
     pytest.importorskip("pyarrow")
-    from enumerator.regionstore import RegionStore
+    from enumerator.results.regionstore import RegionStore
 
     Ws, bs, path, P = wide
     sl = slice_through(Box.cube(len(P[0]), 0.0, 1.0), P)

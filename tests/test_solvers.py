@@ -124,7 +124,7 @@ def test_undecided_everywhere_raises_naming_the_node(monkeypatch):
 def test_every_backend_gives_the_highs_regions(arch):
     """All P1 reference nets (the two largest take about two minutes each)."""
     from enumerator import enumerate_regions
-    from enumerator.random_nets import he_normal_network
+    from enumerator.research.random_nets import he_normal_network
 
     net = he_normal_network(arch, seed=0)
     reference = {r.pattern for r in enumerate_regions(net, backend="highs").regions}

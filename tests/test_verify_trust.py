@@ -21,7 +21,7 @@ from enumerator import (
     Unbounded,
     enumerate_regions,
 )
-from enumerator.random_nets import he_normal_network, quantized_network
+from enumerator.research.random_nets import he_normal_network, quantized_network
 from shallow import build, save_shallow, verify
 from shallow.cli.main import cli
 from shallow.verify import probe_points

@@ -1,5 +1,5 @@
 """``relu-shallow ablate``: compare heuristic sets on networks (thin wrapper of
-:func:`enumerator.ablation.run_ablation`)."""
+:func:`enumerator.research.ablation.run_ablation`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from shallow.cli.options import build_domain, command, domain_options, library_e
 
 def _heuristic_sets(values: tuple[str, ...], files: tuple[str, ...]) -> dict:
     """Label -> Heuristics; PLUGIN items name ``--heuristic-file`` plug-ins or installed ones."""
-    from enumerator.ablation import parse_heuristic_set
+    from enumerator.research.ablation import parse_heuristic_set
     from enumerator.plugins import HeuristicRegistry, PluginError, discover_entry_points, load_heuristic_file
     from solvers.errors import InputError
 
@@ -68,7 +68,7 @@ def ablate(nets, sets, heuristic_files, repeat, out_dir, time_limit, box, unboun
     """
     from tqdm import tqdm
 
-    from enumerator.ablation import resolve_network, run_ablation
+    from enumerator.research.ablation import resolve_network, run_ablation
 
     sets = _heuristic_sets(sets, heuristic_files)
     networks = {}

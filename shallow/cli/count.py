@@ -53,7 +53,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
 
     With --lower-dim, also count every realizable canonical pattern ("patterns").
     With --pieces, also count the linear pieces on the region adjacency graph
-    (enumerator/graph.py; not with --resume).  With --components, also count per
+    (enumerator/results/graph.py; not with --resume).  With --components, also count per
     class (argmax at each region's witness; one output: 1 iff > 0) the connected
     components of its regions joined across shared facets (not with --resume).
     A limit or Ctrl-C stops the search between LPs and prints the partial counts
@@ -65,7 +65,7 @@ def count(net, box, unbounded, polytope, lower_dim, with_pieces, with_components
     With --through or --origin/--directions, counts the regions of NET on that
     k-dimensional slice, clipped to the domain (the network restricted to the slice).
     """
-    from enumerator.graph import class_components, count_pieces, region_graph
+    from enumerator.results.graph import class_components, count_pieces, region_graph
     from enumerator.options import SearchOptions
     from enumerator.runs import count_run
 

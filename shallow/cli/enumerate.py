@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 
 from enumerator.files import OutputPathError, check_output, check_output_folder
-from enumerator.regionstore import PATTERN_COLUMNS
+from enumerator.results.regionstore import PATTERN_COLUMNS
 from shallow.cli import exits
 from shallow.cli.options import (
     Interrupts,
@@ -93,7 +93,7 @@ def enumerate_command(net, output, box, unbounded, polytope, lower_dim, pattern_
 
     Each row: packed pattern, witness, slack, the affine map C, d and the cut flags;
     the constraint rows A, c are rebuilt from the pattern with the network when read
-    (enumerator.regionstore).  Ctrl-C stops at the next item (exit 3; a directory run
+    (enumerator.results.regionstore).  Ctrl-C stops at the next item (exit 3; a directory run
     resumes with --resume); a second Ctrl-C aborts (exit 130).  A FILE.parquet is
     written only by a complete run: one that ends early (a limit or Ctrl-C) leaves
     its rows in FILE.partial.parquet.

@@ -34,16 +34,16 @@ def graph_for_export(graph: nx.Graph, json_ready: bool, maps: bool = False) -> n
     """A copy of ``graph`` with plain attributes (docs/explanations.md, "Attributes of the graph file").
 
     Nodes: ``pattern`` (0/1 string), ``slack``, ``witness``, ``facets``, ``piece``,
-    ``class`` (:func:`enumerator.graph.predicted_class`), ``output`` (at the witness) and,
+    ``class`` (:func:`enumerator.results.graph.predicted_class`), ``output`` (at the witness) and,
     with ``maps`` or in JSON, ``C`` and ``d``.  Edges: ``neurons`` (all that flip),
     ``neuron`` (the first of them), ``point`` (on the shared facet), ``same_map``.
     Graph: ``regions``, ``edges``, ``pieces``, ``classes`` and ``components`` (per
-    class; :func:`enumerator.graph.class_components`).  GraphML holds scalars only, so
+    class; :func:`enumerator.results.graph.class_components`).  GraphML holds scalars only, so
     lists become comma-separated strings (``C`` row by row) and the per-class dicts
     JSON strings unless ``json_ready``."""
     import networkx as nx
 
-    from enumerator.graph import pieces, predicted_class, region_output
+    from enumerator.results.graph import pieces, predicted_class, region_output
 
     piece_list = pieces(graph)
     piece_of = {i: k for k, members in enumerate(piece_list) for i in members}
@@ -74,7 +74,7 @@ def graph_summary(graph: nx.Graph, n_pieces: int | None = None) -> dict:
     """``regions``, ``edges``, ``pieces``, ``classes`` (regions per class) and
     ``components`` (connected components per class) of a region graph; class keys
     are strings (JSON objects)."""
-    from enumerator.graph import class_components, pieces, predicted_class
+    from enumerator.results.graph import class_components, pieces, predicted_class
 
     classes: dict[str, int] = {}
     for _, r in graph.nodes(data="region"):
@@ -109,7 +109,7 @@ def graph(net, box, unbounded, polytope, solver, output, maps, as_json):
     """Write the adjacency graph of NET's regions over the domain: one node per
     region (pattern, witness, class and output at the witness, linear piece), one edge
     per shared facet (labelled with the neurons that flip), and per class the number
-    of connected components of its regions (enumerator/graph.py).  --json prints a
+    of connected components of its regions (enumerator/results/graph.py).  --json prints a
     summary (regions, edges, pieces, classes, components per class).
     With --through or --origin/--directions, the graph of the regions on that slice
     (witnesses, facet points and maps in slice coordinates; the graph's attributes
@@ -117,7 +117,7 @@ def graph(net, box, unbounded, polytope, solver, output, maps, as_json):
     import networkx as nx
 
     from enumerator.files import atomic_output
-    from enumerator.graph import region_graph
+    from enumerator.results.graph import region_graph
 
     full = load_network(net)
     network, domain, sl = apply_slice(full, build_domain(full.n_inputs, box, unbounded, polytope))

@@ -88,7 +88,7 @@ def build_engine(workers: int | str | None, scheduler: str | None, dask_local: i
 
 def require_parquet() -> None:
     """ClickException with the install command when pyarrow is missing."""
-    from enumerator.regionstore import require_pyarrow
+    from enumerator.results.regionstore import require_pyarrow
 
     try:
         require_pyarrow()

@@ -27,7 +27,7 @@ def rules(net, output, merge, box, unbounded, polytope, solver):
     class it predicts (argmax of the outputs; y > 0 for one output), or the classes
     where a decision boundary crosses it."""
     from enumerator.files import atomic_output
-    from enumerator.graph import region_graph
+    from enumerator.results.graph import region_graph
     from shallow.rules import build_rules, rules_json, rules_markdown
 
     network = load_network(net)

@@ -54,7 +54,7 @@ from enumerator.models import as_network
 from enumerator.network import ReLUNetwork
 from enumerator.options import HEURISTIC_NAMES, ORDER_NAMES, Heuristics, SearchOptions
 from enumerator.plugins import HeuristicRegistry
-from enumerator.random_nets import he_normal_network, parse_architecture
+from enumerator.research.random_nets import he_normal_network, parse_architecture
 from enumerator.region import EnumerationResult, SearchStats
 from solvers.errors import InputError
 
@@ -120,7 +120,7 @@ _MODEL_SUFFIXES = tuple(s for suffixes in FORMATS.values() for s in suffixes)
 def resolve_network(spec: str) -> ReLUNetwork:
     """A network from a model file in any supported format (:func:`enumerator.models.as_network`),
     or a reference architecture like ``4-8-8-8-1``
-    (:func:`~enumerator.random_nets.he_normal_network`, seed 0).
+    (:func:`~enumerator.research.random_nets.he_normal_network`, seed 0).
 
     Raises
     ------
