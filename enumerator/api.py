@@ -8,6 +8,7 @@ from enumerator.options import SearchOptions
 from enumerator.region import EnumerationResult
 from enumerator.search import RegionSearch
 from enumerator.subtree import Subtree
+from solvers import DEFAULT_BACKEND
 
 __all__ = ["RegionStream", "iter_regions", "enumerate_regions", "count_regions"]
 
@@ -38,7 +39,7 @@ class RegionStream:
         return self.search.stop_reason
 
 
-def iter_regions(network, domain: Domain | None = None, *, backend: str = "highs",
+def iter_regions(network, domain: Domain | None = None, *, backend: str = DEFAULT_BACKEND,
                  options: SearchOptions | None = None) -> RegionStream:
     """Stream the activation regions of ``network`` over ``domain``.
 
@@ -50,7 +51,8 @@ def iter_regions(network, domain: Domain | None = None, *, backend: str = "highs
     domain : Domain or None
         Default ``[-1, 1]^n``.
     backend : str
-        LP backend (``"highs"``).
+        LP backend (default :data:`solvers.DEFAULT_BACKEND`, ``"dual"``; ``"highs"``
+        for HiGHS alone).
     options : SearchOptions or None
         ``include_lower_dim`` adds lower-dimensional patterns (``Region.full_dimensional``
         False); ``max_regions`` / ``time_limit`` end the run early, marked incomplete.
@@ -84,7 +86,7 @@ def iter_regions(network, domain: Domain | None = None, *, backend: str = "highs
     return RegionStream(RegionSearch(as_network(network), domain, backend=backend, options=options))
 
 
-def enumerate_regions(network, domain: Domain | None = None, *, backend: str = "highs",
+def enumerate_regions(network, domain: Domain | None = None, *, backend: str = DEFAULT_BACKEND,
                       options: SearchOptions | None = None, start: list[Subtree] | None = None
                       ) -> EnumerationResult:
     """All regions of ``network`` over ``domain`` in an :class:`EnumerationResult`.
@@ -107,7 +109,7 @@ def enumerate_regions(network, domain: Domain | None = None, *, backend: str = "
                              search.heuristic_stats)
 
 
-def count_regions(network, domain: Domain | None = None, *, backend: str = "highs",
+def count_regions(network, domain: Domain | None = None, *, backend: str = DEFAULT_BACKEND,
                   options: SearchOptions | None = None, start: list[Subtree] | None = None
                   ) -> EnumerationResult:
     """Count regions without storing them (memory O(N n)); ``regions`` is None.

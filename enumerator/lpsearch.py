@@ -43,7 +43,7 @@ from enumerator.hookspec import LayerView, NodeView
 from enumerator.region import Region, pack_pattern
 from enumerator.runstate import Outcome, RunState, SearchSpec
 from enumerator.subtree import Subtree
-from solvers import SolverError, make_lp
+from solvers import SolverError, backend_class, make_lp
 
 __all__ = ["LPSearch"]
 
@@ -105,7 +105,9 @@ class LPSearch:
         return ""
 
     def prepare(self) -> None:
-        """Nothing to load before the clock starts (a solver backend loads on first use)."""
+        """Load the LP backend's compiled code, if it has any (see :meth:`solvers.SlackLP.prepare`),
+        before the clock starts."""
+        backend_class(self.backend).prepare()
 
     # -- geometry helpers ---------------------------------------------------------------
     def _make_layer(self, i: int, M: np.ndarray, v: np.ndarray, x: np.ndarray, slack: float, lowdim: bool,

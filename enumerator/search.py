@@ -64,6 +64,7 @@ from enumerator.options import SearchOptions
 from enumerator.region import Region, SearchStats
 from enumerator.runstate import Outcome, RunState, SearchEngine, make_spec
 from enumerator.subtree import Subtree, check_subtrees
+from solvers import DEFAULT_BACKEND
 
 __all__ = ["EnumerationError", "HeuristicError", "RegionSearch"]
 
@@ -86,7 +87,7 @@ class RegionSearch:
     """
 
     def __init__(self, network: ReLUNetwork, domain: Domain | None = None, *,
-                 backend: str = "highs", options: SearchOptions | None = None):
+                 backend: str = DEFAULT_BACKEND, options: SearchOptions | None = None):
         self.spec = spec = make_spec(network, domain, backend, options)
         self.network, self.domain, self.options, self.backend = network, spec.domain, spec.options, backend
         #: Why each registered engine does not run this search, by name ("" where it does).

@@ -35,6 +35,7 @@ from enumerator.runs import engine_note
 from shallow.build import build
 from shallow.network import ShallowNetwork
 from shallow.verify import VerifyReport, verify
+from solvers import DEFAULT_BACKEND
 from solvers.errors import ReluShallowError
 
 __all__ = ["BUILD_FACTOR", "Conversion", "IncompleteConversion", "MemoryGuardWarning", "REGION_OVERHEAD",
@@ -148,7 +149,7 @@ def _verified(network: ReLUNetwork, shallow: ShallowNetwork, domain: Domain, sam
     return report
 
 
-def convert(network, domain: Domain | None = None, *, backend: str = "highs", options: SearchOptions | None = None,
+def convert(network, domain: Domain | None = None, *, backend: str = DEFAULT_BACKEND, options: SearchOptions | None = None,
             full_dim_only: bool = False, compress: bool = True, max_memory: int | None = None,
             engine=None, budget=None, verify_samples: int = 0,
             progress: Callable[[Iterator], Iterator] | None = None,

@@ -123,6 +123,11 @@ class SlackLP(ABC):
         """True iff every module the backend needs can be imported (not imported here)."""
         return all(importlib.util.find_spec(m) is not None for m in cls.REQUIRED_MODULES)
 
+    @classmethod
+    def prepare(cls) -> None:
+        """Load whatever the backend compiles on first use, so that a search can do it
+        before its clock starts (nothing to load by default)."""
+
     @property
     def n_rows(self) -> int:
         """Number of pushed rows (domain rows not counted)."""

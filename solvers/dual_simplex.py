@@ -69,6 +69,20 @@ class DualSimplexLP(SlackLP):
     NAME = "dual"
     REQUIRED_MODULES = ("numba", "highspy")
 
+    @classmethod
+    def prepare(cls) -> None:
+        """Load the compiled kernels (numba's on-disk cache; a compile of about 10-20 s
+        in a fresh install) by one solve over the unit square, unless already loaded
+        (their argument types do not depend on the problem)."""
+        from solvers.base import LPProblem
+        from solvers.dual_kernels import dual_simplex, slack_bounds
+
+        if dual_simplex.signatures and slack_bounds.signatures:
+            return
+        lp = cls(LPProblem(np.zeros(2), np.ones(2), np.zeros((0, 2)), np.zeros(0), 1.0))
+        lp.push(np.array([0.6, 0.8]), 0.1, True)
+        lp.solve(all_slack=True)
+
     def _build(self) -> None:
         p = self.problem
         n = p.n

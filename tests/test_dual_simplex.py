@@ -221,7 +221,8 @@ def test_lower_dimensional_search_gives_the_highs_regions(monkeypatch):
 
 
 def test_cli_solver_option_picks_it(tmp_path):
-    """``count --solver dual`` runs this backend and counts what ``--solver highs`` counts."""
+    """``count --solver dual`` (the default) runs this backend and counts what
+    ``--solver highs`` counts."""
     import json
 
     from click.testing import CliRunner
@@ -231,9 +232,36 @@ def test_cli_solver_option_picks_it(tmp_path):
     path = tmp_path / "net.npz"
     he_normal_network((9, 5, 5, 1), seed=4).save_npz(path)
     counts = {}
-    for solver in ("highs", "dual"):
-        out = CliRunner().invoke(cli, ["count", str(path), "--solver", solver, "--json"])
+    for solver in ("highs", "dual", None):
+        choice = [] if solver is None else ["--solver", solver]
+        out = CliRunner().invoke(cli, ["count", str(path), *choice, "--json"])
         assert out.exit_code == 0, out.output
         counts[solver] = json.loads(out.stdout)["regions"]
-    assert counts["dual"] == counts["highs"] > 10
+    assert counts["dual"] == counts["highs"] == counts[None] > 10
     assert DualSimplexLP.NAME == "dual" and DualSimplexLP.is_installed()
+
+
+def test_search_loads_the_kernels_before_its_clock_starts():
+    """The LP search's ``prepare`` (run before the clock) loads the compiled kernels, so
+    a fresh process's first search with this backend does not count their loading (or
+    a compile) as search time: checked in a fresh interpreter."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = ("from solvers import dual_kernels\n"
+             "from enumerator import Heuristics, SearchOptions\n"
+             "from enumerator.research.random_nets import he_normal_network\n"
+             "from enumerator.search import RegionSearch\n"
+             "from enumerator.lpsearch import LPSearch\n"
+             "assert not dual_kernels.dual_simplex.signatures\n"
+             "s = RegionSearch(he_normal_network((9, 4, 1)), backend='dual',\n"
+             "                 options=SearchOptions(heuristics=Heuristics(geometry=False)))\n"
+             "LPSearch(s.spec).prepare()\n"
+             "print(bool(dual_kernels.dual_simplex.signatures), bool(dual_kernels.slack_bounds.signatures))\n")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]

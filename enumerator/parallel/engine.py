@@ -60,6 +60,7 @@ from enumerator.region import Region, SearchStats
 from enumerator.runstate import Outcome, RunState
 from enumerator.search import EnumerationError, RegionSearch
 from enumerator.subtree import Subtree, check_subtrees, save_checkpoint
+from solvers import DEFAULT_BACKEND
 
 __all__ = [
     "Engine",
@@ -290,7 +291,7 @@ class ParallelSearch:
     events_per_slot : int
     """
 
-    def __init__(self, network: ReLUNetwork, domain: Domain | None, engine: Engine, *, backend: str = "highs",
+    def __init__(self, network: ReLUNetwork, domain: Domain | None, engine: Engine, *, backend: str = DEFAULT_BACKEND,
                  options: SearchOptions | None = None, budget: ItemBudget | None = None,
                  checkpoint: str | PathLike | None = None, checkpoint_every: float = 60.0,
                  before: dict | None = None, frontier: bool = True, events_per_slot: int = 64):

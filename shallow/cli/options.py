@@ -26,7 +26,7 @@ import click
 from enumerator.loaders import FORMATS
 from enumerator.options import HEURISTIC_NAMES, ORDER_NAMES
 from shallow.cli import exits
-from solvers import BACKENDS
+from solvers import BACKENDS, DEFAULT_BACKEND
 
 #: ``--help`` headings, in the order they are shown; options without one come last, under
 #: "Other options".
@@ -160,8 +160,9 @@ def domain_options(f):
 
 def solver_option(f):
     """``--solver NAME``: the LP backend of every enumeration the command runs."""
-    return option("--solver", heading="Search", type=click.Choice(list(BACKENDS)), default="highs",
-                  show_default=True, help="LP backend.")(f)
+    return option("--solver", heading="Search", type=click.Choice(list(BACKENDS)), default=DEFAULT_BACKEND,
+                  show_default=True, help="LP backend (dual: a compiled dual simplex, HiGHS deciding what it "
+                  "cannot certify; highs: HiGHS alone).")(f)
 
 
 def time_limit_option(f):
