@@ -183,6 +183,47 @@ class RunState:
         return out
 
 
+class RunView:
+    """The read-only view of a run that every search facade shows (:class:`RegionSearch`,
+    :class:`~enumerator.parallel.ParallelSearch`): its counters, completeness, stop
+    reason and pending subtrees, read from the facade's :class:`RunState` ``_state``;
+    :meth:`request_stop` asks the run to stop (safe from a signal handler)."""
+
+    _state: RunState
+
+    @property
+    def stats(self) -> SearchStats:
+        """Snapshot of the counters (``seconds``: wall-clock time of the run)."""
+        return self._state.stats
+
+    @property
+    def heuristic_stats(self) -> dict[str, HeuristicStats]:
+        """Calls, decisions and seconds per heuristic (:mod:`enumerator.hookspec`), by
+        name: the LP search's hooks, plus ``geometry`` when the core ran (its
+        decisions: neurons decided by vertex signs, split or fixed)."""
+        return self._state.heuristic_stats()
+
+    @property
+    def complete(self) -> bool:
+        """True iff the run searched the whole tree."""
+        return self._state.complete
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the run ended (``""`` when complete; see :class:`Outcome`)."""
+        return self._state.stop_reason
+
+    @property
+    def pending(self) -> list[Subtree] | None:
+        """The unfinished subtrees of a run that stopped early, in order (None otherwise)."""
+        return self._state.pending
+
+    def request_stop(self) -> None:
+        """Ask the run to stop at its next node (or item); it then ends with
+        ``stop_reason == "stopped"`` and :attr:`pending` set."""
+        self._state.request_stop()
+
+
 class SearchEngine(Protocol):
     """An exact search engine (register it in :data:`enumerator.engines.ENGINES`).
 

@@ -58,18 +58,17 @@ from collections.abc import Callable, Iterator
 from enumerator.domain import Domain
 from enumerator.engines import engine_refusals, engines_for
 from enumerator.errors import EnumerationError, HeuristicError
-from enumerator.heuristics.dispatch import HeuristicStats
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
-from enumerator.region import Region, SearchStats
-from enumerator.runstate import Outcome, RunState, SearchEngine, make_spec
+from enumerator.region import Region
+from enumerator.runstate import Outcome, RunState, RunView, SearchEngine, make_spec
 from enumerator.subtree import Subtree, check_subtrees
 from solvers import DEFAULT_BACKEND
 
 __all__ = ["EnumerationError", "HeuristicError", "RegionSearch"]
 
 
-class RegionSearch:
+class RegionSearch(RunView):
     """One enumeration of the activation regions of ``network`` over ``domain``.
 
     Iterate :meth:`run` to stream results; :attr:`stats`, :attr:`complete` and
@@ -97,36 +96,6 @@ class RegionSearch:
         self._state = RunState.for_options(spec.options)
         self._state.stop_reason = "not started"
         self._engines: list[SearchEngine] = []
-
-    # -- the run's state ------------------------------------------------------------------
-    @property
-    def stats(self) -> SearchStats:
-        """Snapshot of the counters."""
-        return self._state.stats
-
-    @property
-    def heuristic_stats(self) -> dict[str, HeuristicStats]:
-        """Calls, decisions and seconds per heuristic (:mod:`enumerator.hookspec`), by
-        name: the LP search's hooks, plus ``geometry`` when the core ran (its
-        decisions: neurons decided by vertex signs, split or fixed)."""
-        return self._state.heuristic_stats()
-
-    @property
-    def complete(self) -> bool:
-        return self._state.complete
-
-    @property
-    def stop_reason(self) -> str:
-        return self._state.stop_reason
-
-    @property
-    def pending(self) -> list[Subtree] | None:
-        return self._state.pending
-
-    def request_stop(self) -> None:
-        """Ask a running search to stop at its next node (safe to call from a signal
-        handler); it then ends with ``stop_reason == "stopped"`` and :attr:`pending` set."""
-        self._state.request_stop()
 
     # -- choosing engines -----------------------------------------------------------------
     def engine_for(self, subtree: Subtree) -> tuple[str, str]:

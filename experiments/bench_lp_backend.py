@@ -36,38 +36,13 @@ from enumerator import Heuristics, SearchOptions
 from enumerator.research.random_nets import he_normal_network, parse_architecture
 from enumerator.search import RegionSearch
 from solvers import HighsLP, make_lp
-from solvers.base import SlackLP
+from lp_timer import LPTimer
 from solvers.tolerances import DEFAULT_TOLERANCES
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_lp_backend.json"
 #: net: regions cap of the timed runs (HiGHS takes 10-30 s on each on a loaded 2-core machine)
 NETS = "10-10-10-1:8000,12-10-10-1:8000,64-16-16-1:3000,784-8-8-1:1500"
 BACKENDS = ("highs", "dual")
-
-
-class _Timer:
-    """Wraps SlackLP.solve to add up the time spent in it."""
-
-    def __init__(self):
-        self.seconds, self.calls = 0.0, 0
-        self._orig = SlackLP.solve
-
-    def __enter__(self):
-        timer = self
-
-        def timed(lp, *args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return timer._orig(lp, *args, **kwargs)
-            finally:
-                timer.seconds += time.perf_counter() - t0
-                timer.calls += 1
-
-        SlackLP.solve = timed
-        return self
-
-    def __exit__(self, *exc):
-        SlackLP.solve = self._orig
 
 
 class _Recording(HighsLP):
@@ -98,7 +73,7 @@ class _Recording(HighsLP):
 def timed_search(net, backend: str, max_regions: int) -> dict:
     options = SearchOptions(heuristics=Heuristics(geometry=False), max_regions=max_regions)
     search = RegionSearch(net, backend=backend, options=options)
-    with _Timer() as timer:
+    with LPTimer() as timer:
         patterns = {r.pattern for r in search.run()}
     st = search.stats
     row = {"backend": backend, "regions": st.regions, "complete": search.complete, "lps": st.lps,

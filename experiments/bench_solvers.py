@@ -13,42 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 from enumerator import Heuristics, SearchOptions, enumerate_regions
 from enumerator.research.random_nets import REFERENCE_ARCHITECTURES, he_normal_network, parse_architecture
 from solvers import BACKENDS, available_backends
-from solvers.base import SlackLP
+from lp_timer import LPTimer
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_solvers.json"
 #: The LP search with its default heuristics: the backends are what it spends its time in.
 LP_SEARCH = SearchOptions(heuristics=Heuristics(geometry=False))
-
-
-class _Timer:
-    """Wraps SlackLP.solve to add up the time spent in it."""
-
-    def __init__(self):
-        self.seconds, self.calls = 0.0, 0
-        self._orig = SlackLP.solve
-
-    def __enter__(self):
-        timer = self
-
-        def timed(lp, *args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return timer._orig(lp, *args, **kwargs)
-            finally:
-                timer.seconds += time.perf_counter() - t0
-                timer.calls += 1
-
-        SlackLP.solve = timed
-        return self
-
-    def __exit__(self, *exc):
-        SlackLP.solve = self._orig
 
 
 def main():
@@ -61,7 +35,7 @@ def main():
         net = he_normal_network(arch, seed=0)
         reference = None
         for backend in available_backends():
-            with _Timer() as timer:
+            with LPTimer() as timer:
                 res = enumerate_regions(net, backend=backend, options=LP_SEARCH)
             patterns = {r.pattern for r in res.regions}
             reference = patterns if reference is None else reference

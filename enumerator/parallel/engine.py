@@ -47,7 +47,6 @@ from os import PathLike
 
 from enumerator.domain import Box, Domain, Unbounded
 from enumerator.files import atomic_output
-from enumerator.heuristics.dispatch import HeuristicStats
 from enumerator.network import ReLUNetwork
 from enumerator.options import SearchOptions
 from enumerator.parallel.frontier import (
@@ -56,8 +55,8 @@ from enumerator.parallel.frontier import (
     run_frontier_item,
     start_depth,
 )
-from enumerator.region import Region, SearchStats
-from enumerator.runstate import Outcome, RunState
+from enumerator.region import Region
+from enumerator.runstate import Outcome, RunState, RunView
 from enumerator.search import EnumerationError, RegionSearch
 from enumerator.subtree import Subtree, check_subtrees, save_checkpoint
 from solvers import DEFAULT_BACKEND
@@ -250,11 +249,13 @@ class _Frontier:
         return len(self._heap)
 
 
-class ParallelSearch:
+class ParallelSearch(RunView):
     """A search whose work is spread over the workers of ``engine``.
 
-    Same surface as :class:`RegionSearch` (``run``, ``stats``, ``complete``,
-    ``stop_reason``, ``pending``, ``request_stop``), so callers can use either.
+    Same surface as :class:`RegionSearch` (``run`` and the :class:`RunView` of its
+    run), so callers can use either.  ``stats`` counts the finished items of this run
+    (not those of ``before``); with a frontier plan, ``nodes`` counts each worker's walk
+    of the top of the tree too.
     The run limits of ``options`` (``max_regions``, ``time_limit``) apply to the
     whole run: no new item starts once one is reached, items in flight finish (within
     their budget), and the counts may pass ``max_regions`` by up to one item.
@@ -320,37 +321,6 @@ class ParallelSearch:
         #: The frontier plan of the last run (None: subtree items only).
         self.plan: FrontierPlan | None = None
         self._event_rate: float | None = None
-
-    # -- the RegionSearch surface ---------------------------------------------------------
-    @property
-    def stats(self) -> SearchStats:
-        """Counters of the finished items of this run (not those of ``before``);
-        ``seconds`` is wall-clock time.  With a frontier plan, ``nodes`` counts each
-        worker's walk of the top of the tree too."""
-        return self._state.stats
-
-    @property
-    def heuristic_stats(self) -> dict[str, HeuristicStats]:
-        """Per-heuristic calls, decisions and seconds summed over the finished items
-        (as :attr:`RegionSearch.heuristic_stats`; ``geometry`` from the totals)."""
-        return self._state.heuristic_stats()
-
-    @property
-    def complete(self) -> bool:
-        return self._state.complete
-
-    @property
-    def stop_reason(self) -> str:
-        return self._state.stop_reason
-
-    @property
-    def pending(self) -> list[Subtree] | None:
-        return self._state.pending
-
-    def request_stop(self) -> None:
-        """Stop handing out items; items in flight finish, then the run ends with
-        ``stop_reason == "stopped"`` and ``pending`` set (safe from a signal handler)."""
-        self._state.request_stop()
 
     def run(self, materialize: bool = True, start: list[Subtree] | None = None,
             on_start: Callable[[], None] | None = None) -> Iterator[Region | None]:
