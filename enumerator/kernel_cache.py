@@ -7,30 +7,15 @@ that takes long (a compile), so a first run does not look hung.
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
-from contextlib import contextmanager
 
-from solvers.numba_cache import cache_root
+from solvers.numba_cache import announce_if_slow
 
 __all__ = ["ANNOUNCE_AFTER", "ensure_compiled", "warm_up"]
 
 #: Seconds a first load may take before the compile line is printed (loading a cached
 #: core takes well under a second; compiling it about 20 s).
 ANNOUNCE_AFTER = 1.5
-
-
-@contextmanager
-def _announce_if_slow(message: str, after: float):
-    """Print ``message`` on stderr if the block is still running after ``after`` s."""
-    timer = threading.Timer(after, lambda: print(message, file=sys.stderr, flush=True))
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
 
 
 _loading = threading.Lock()
@@ -53,9 +38,7 @@ def ensure_compiled() -> None:
     if _compiled() or not _loading.acquire(blocking=False):
         return
     try:
-        where = cache_root() or os.environ.get("NUMBA_CACHE_DIR")
-        with _announce_if_slow(f"relu-shallow: compiling the geometry core once, about 20 s "
-                               f"(cached in {where} for later runs) ...", ANNOUNCE_AFTER):
+        with announce_if_slow("the geometry core", "about 20 s", ANNOUNCE_AFTER):
             _load()
     finally:
         _loading.release()

@@ -50,6 +50,8 @@ __all__ = ["DualSimplexLP", "PERTURBATION"]
 
 #: Size of the cost perturbation of the second attempt (see :func:`solvers.dual_kernels.dual_simplex`).
 PERTURBATION = 1e-7
+#: Seconds the kernels' first load may take before the compile line is printed.
+ANNOUNCE_AFTER = 1.5
 
 
 class DualSimplexLP(SlackLP):
@@ -76,12 +78,14 @@ class DualSimplexLP(SlackLP):
         (their argument types do not depend on the problem)."""
         from solvers.base import LPProblem
         from solvers.dual_kernels import dual_simplex, slack_bounds
+        from solvers.numba_cache import announce_if_slow
 
         if dual_simplex.signatures and slack_bounds.signatures:
             return
-        lp = cls(LPProblem(np.zeros(2), np.ones(2), np.zeros((0, 2)), np.zeros(0), 1.0))
-        lp.push(np.array([0.6, 0.8]), 0.1, True)
-        lp.solve(all_slack=True)
+        with announce_if_slow("the dual simplex LP solver", "about 15 s", ANNOUNCE_AFTER):
+            lp = cls(LPProblem(np.zeros(2), np.ones(2), np.zeros((0, 2)), np.zeros(0), 1.0))
+            lp.push(np.array([0.6, 0.8]), 0.1, True)
+            lp.solve(all_slack=True)
 
     def _build(self) -> None:
         p = self.problem

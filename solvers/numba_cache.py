@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from numba.core import caching
 
-__all__ = ["CACHE_ENV", "cache_root", "install_locator"]
+__all__ = ["CACHE_ENV", "announce_if_slow", "cache_root", "install_locator"]
 
 #: Environment variable that moves the cache folder.
 CACHE_ENV = "RELU_SHALLOW_CACHE_DIR"
@@ -59,6 +61,22 @@ def cache_root() -> Path | None:
     if os.environ.get("NUMBA_CACHE_DIR"):
         return None
     return _platform_cache_home() / "relu-shallow"
+
+
+@contextmanager
+def announce_if_slow(what: str, how_long: str, after: float):
+    """Print one line on stderr ("compiling WHAT once, HOW_LONG (cached in ...)") if the
+    block is still running after ``after`` seconds: a first compile, so that a first
+    run does not look hung (loading a cached build takes well under a second)."""
+    where = cache_root() or os.environ.get("NUMBA_CACHE_DIR")
+    message = f"relu-shallow: compiling {what} once, {how_long} (cached in {where} for later runs) ..."
+    timer = threading.Timer(after, lambda: print(message, file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 class _ProjectCacheLocator(_UserWide):
