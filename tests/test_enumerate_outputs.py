@@ -17,6 +17,7 @@ from enumerator.research.random_nets import he_normal_network
 from enumerator.results.regionstore import RegionStore
 from shallow.cli import exits
 from shallow.cli.main import cli
+from plugin_files import hanging_plugin
 from processes import wait_for_line
 
 pytest.importorskip("pyarrow")
@@ -46,27 +47,8 @@ def test_a_limited_run_leaves_only_the_partial_file_and_a_complete_one_the_final
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
 
 
-HANG = '''
-import sys, time
-from enumerator.plugins import hookimpl
-NAME = "hang_late"
-CALLS = []
-
-@hookimpl
-def fix_signs(*, node, layer):
-    CALLS.append(1)
-    if len(CALLS) < 12:
-        return None
-    print("plug-in hanging", file=sys.stderr, flush=True)
-    end = time.monotonic() + 40
-    while time.monotonic() < end:
-        time.sleep(0.5)
-'''
-
-
 def test_ctrl_c_leaves_no_file_under_the_final_name(tmp_path, net_file):
-    plugin = tmp_path / "hang_late.py"
-    plugin.write_text(HANG)
+    plugin = hanging_plugin(tmp_path, "hang_late", after=12)
     out = tmp_path / "r.parquet"
     proc = subprocess.Popen([sys.executable, "-m", "shallow", "enumerate", str(net_file), "-o", str(out),
                              "--heuristic-file", str(plugin)], cwd=ROOT, stdout=subprocess.PIPE,

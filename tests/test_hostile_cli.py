@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -195,11 +194,9 @@ def test_time_limit_holds_inside_the_first_region():
     the development machine); a 0.2 s limit stops between them, with no region found
     and the pending frontier set."""
     net = he_normal_network((10, 600, 600, 1), seed=0)
-    t0 = time.perf_counter()
     res = count_regions(net, options=SearchOptions(time_limit=0.2))
-    elapsed = time.perf_counter() - t0
     assert res.stop_reason == "time_limit" and res.n_regions == 0 and res.pending
-    assert res.stats.lps > 0 and elapsed < 2.0
+    assert 0 < res.stats.lps < 1200  # stopped between the first region's LPs
 
 
 @pytest.mark.parametrize("lower_dim", [False, True])
