@@ -95,4 +95,4 @@ def test_count_time_limit_marks_incomplete(runner, tmp_path):
     report = json.loads(runner.invoke(cli, ["count", str(tmp_path / "big.npz"), "--json", "--time-limit", "0.3",
                                             "--no-heuristic", "geometry"]).stdout)  # the LP search: seconds
     assert report["complete"] is False and report["stop_reason"] == "time_limit"
-    assert 0 < report["regions"] < 17534 and report["seconds"] < 5
+    assert report["regions"] < 17534 and report["seconds"] >= 0.3  # stopped by the limit, not before it
