@@ -7,8 +7,9 @@ not load the search, numba or scipy.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from enumerator.lazy import lazy_exports
 
 #: public name -> module that defines it
 _EXPORTS = {
@@ -31,17 +32,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'enumerator' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
