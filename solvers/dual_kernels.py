@@ -41,6 +41,21 @@ REFACTOR = 32
 _EPS = np.finfo(np.float64).eps
 
 
+@nb.njit(cache=True, inline="always")
+def _pivot_inverse(Binv, acol, p, m, pivot):
+    """Update the basis inverse ``Binv`` (m x m) in place for the pivot on row ``p`` of
+    the entering column ``acol = Binv a_q``, dividing by ``pivot`` (``acol[p]``, or the
+    pivot row's own value of it): one Gauss-Jordan step."""
+    inv = 1.0 / pivot
+    for j in range(m):
+        Binv[p, j] *= inv
+    for i in range(m):
+        if i != p and acol[i] != 0.0:
+            f = acol[i]
+            for j in range(m):
+                Binv[i, j] -= f * Binv[p, j]
+
+
 @nb.njit(cache=True)
 def _invert(B, Binv):
     """Binv = B^-1 by Gauss-Jordan with partial pivoting; False if a pivot is below
@@ -448,15 +463,7 @@ def dual_simplex(A, rlo, rup, clo, cup, cost, m, k, head_in, status_in, Binv_in,
         status[leave] = 2 if to_upper else 1
         status[q_in] = 0
         head[p] = q_in
-        # basis inverse: one Gauss-Jordan step on acol[p]
-        inv = 1.0 / apiv
-        for j in range(m):
-            Binv[p, j] *= inv
-        for i in range(m):
-            if i != p and acol[i] != 0.0:
-                f = acol[i]
-                for j in range(m):
-                    Binv[i, j] -= f * Binv[p, j]
+        _pivot_inverse(Binv, acol, p, m, apiv)  # basis inverse
         age += 1
         if age >= REFACTOR:
             age = 0
@@ -540,14 +547,7 @@ def _primal(A, ns, m, head, lo, up, cost, status, xv, Binv, pi, d, max_iter, pto
         status[leave] = 2 if r_upper else 1
         status[q] = 0
         head[r] = q
-        inv = 1.0 / acol[r]
-        for j in range(m):
-            Binv[r, j] *= inv
-        for i in range(m):
-            if i != r and acol[i] != 0.0:
-                f = acol[i]
-                for j in range(m):
-                    Binv[i, j] -= f * Binv[r, j]
+        _pivot_inverse(Binv, acol, r, m, acol[r])
 
 
 @nb.njit(cache=True)
