@@ -175,6 +175,16 @@ def _unit(c, x, W1, b1, inf_row, W1i, b1i):
     return p if p > 0 else 0.0
 
 
+@nb.njit(cache=True, inline="always")
+def _unit_once(c, point, stamp, value, x, W1, b1, inf_row, W1i, b1i):
+    """Layer-1 unit ``c`` at input number ``point``: computed by :func:`_unit` on first
+    use for that point (``stamp[c] == point`` afterwards), then read from ``value``."""
+    if stamp[c] != point:
+        value[c] = _unit(c, x, W1, b1, inf_row, W1i, b1i)
+        stamp[c] = point
+    return value[c]
+
+
 @nb.njit(cache=True)
 def _evaluate(X, W1, b1, inf_row, W1i, b1i, gate_ptr, gate_col, gate_w, gate_inf, same, off, p_ptr, p_col, p_val, b2,
               o_ptr, o_row, o_val, b3):
@@ -197,10 +207,7 @@ def _evaluate(X, W1, b1, inf_row, W1i, b1i, gate_ptr, gate_col, gate_w, gate_inf
                 fired = False
                 for e in range(gate_ptr[u], gate_ptr[u + 1]):
                     c = gate_col[e]
-                    if stamp[c] != point:
-                        value[c] = _unit(c, x, W1, b1, inf_row, W1i, b1i)
-                        stamp[c] = point
-                    v = value[c]
+                    v = _unit_once(c, point, stamp, value, x, W1, b1, inf_row, W1i, b1i)
                     if (gate_inf[e] if v == np.inf else gate_w[e] * v < 0):
                         fired = True
                         break
@@ -209,10 +216,7 @@ def _evaluate(X, W1, b1, inf_row, W1i, b1i, gate_ptr, gate_col, gate_w, gate_inf
             p = 0.0
             for e in range(p_ptr[u], p_ptr[u + 1]):
                 c = p_col[e]
-                if stamp[c] != point:
-                    value[c] = _unit(c, x, W1, b1, inf_row, W1i, b1i)
-                    stamp[c] = point
-                v = value[c]
+                v = _unit_once(c, point, stamp, value, x, W1, b1, inf_row, W1i, b1i)
                 p += p_val[e] * (0.0 if v == np.inf else v)
             p += b2[u]
             if p > 0:
